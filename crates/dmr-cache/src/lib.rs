@@ -1,0 +1,5 @@
+//! Cache tiers between a request and a compile.
+
+mod l1;
+
+pub use l1::{L1Cache, L1Stats};

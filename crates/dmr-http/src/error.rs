@@ -1,0 +1,180 @@
+//! The one error type of the HTTP edge. Every failure a client can see is an `ApiError`
+//! with a code from `ErrorCode`: the code is stable (clients match on it), the message is
+//! for people. Body: the seed's `{error:{message, status, timestamp}}` plus `code`.
+
+use std::time::SystemTime;
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use dmr_registry::RegistryError;
+use dmr_store::{StoreError, iso_millis};
+use serde_json::json;
+
+/// The error-code table: code, HTTP status. Adding a variant means adding its row here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    InvalidTenantId,
+    InvalidModelName,
+    InvalidJson,
+    InvalidBody,
+    InvalidOperation,
+    ModelNotFound,
+    RouteNotFound,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    StoreUnavailable,
+    ModelInvalid,
+    StoreError,
+    Internal,
+}
+
+impl ErrorCode {
+    pub const ALL: [ErrorCode; 13] = [
+        Self::InvalidTenantId,
+        Self::InvalidModelName,
+        Self::InvalidJson,
+        Self::InvalidBody,
+        Self::InvalidOperation,
+        Self::ModelNotFound,
+        Self::RouteNotFound,
+        Self::MethodNotAllowed,
+        Self::PayloadTooLarge,
+        Self::StoreUnavailable,
+        Self::ModelInvalid,
+        Self::StoreError,
+        Self::Internal,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidTenantId => "invalid_tenant_id",
+            Self::InvalidModelName => "invalid_model_name",
+            Self::InvalidJson => "invalid_json",
+            Self::InvalidBody => "invalid_body",
+            Self::InvalidOperation => "invalid_operation",
+            Self::ModelNotFound => "model_not_found",
+            Self::RouteNotFound => "route_not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::StoreUnavailable => "store_unavailable",
+            Self::ModelInvalid => "model_invalid",
+            Self::StoreError => "store_error",
+            Self::Internal => "internal_error",
+        }
+    }
+
+    pub const fn status(self) -> StatusCode {
+        match self {
+            Self::InvalidTenantId
+            | Self::InvalidModelName
+            | Self::InvalidJson
+            | Self::InvalidBody
+            | Self::InvalidOperation => StatusCode::BAD_REQUEST,
+            Self::ModelNotFound | Self::RouteNotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::ModelInvalid | Self::StoreError | Self::Internal => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// The JSON body, also used where a whole response is not wanted (per-model failures).
+    pub fn body(&self) -> serde_json::Value {
+        let status = self.code.status();
+        json!({
+            "error": {
+                "message": self.message,
+                "status": status.as_u16(),
+                "code": self.code.as_str(),
+                "timestamp": iso_millis(SystemTime::now()),
+            }
+        })
+    }
+}
+
+impl From<RegistryError> for ApiError {
+    fn from(e: RegistryError) -> Self {
+        let code = match &e {
+            RegistryError::InvalidTenantId(_) => ErrorCode::InvalidTenantId,
+            RegistryError::ModelNotFound(_) => ErrorCode::ModelNotFound,
+            RegistryError::Store(StoreError::Unavailable(_) | StoreError::Closed) => {
+                ErrorCode::StoreUnavailable
+            }
+            RegistryError::Store(StoreError::Definition { .. }) => ErrorCode::ModelInvalid,
+            RegistryError::Store(StoreError::Internal(_)) => ErrorCode::StoreError,
+        };
+        Self::new(code, e.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.code.status();
+        if status.is_server_error() {
+            tracing::error!(code = self.code.as_str(), error = %self.message, "request failed");
+        }
+        let mut response = (status, Json(self.body())).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_client_errors_are_4xx() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            assert!(
+                seen.insert(code.as_str()),
+                "duplicate code {}",
+                code.as_str()
+            );
+        }
+        for code in [
+            ErrorCode::InvalidTenantId,
+            ErrorCode::InvalidModelName,
+            ErrorCode::InvalidJson,
+            ErrorCode::InvalidBody,
+            ErrorCode::InvalidOperation,
+            ErrorCode::ModelNotFound,
+            ErrorCode::RouteNotFound,
+        ] {
+            assert!(code.status().is_client_error());
+        }
+    }
+
+    #[test]
+    fn body_has_the_seed_shape_plus_code() {
+        let body = ApiError::new(ErrorCode::ModelNotFound, "nope").body();
+        let error = &body["error"];
+        assert_eq!(error["message"], "nope");
+        assert_eq!(error["status"], 404);
+        assert_eq!(error["code"], "model_not_found");
+        assert!(error["timestamp"].as_str().unwrap().ends_with('Z'));
+    }
+}

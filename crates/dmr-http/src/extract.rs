@@ -1,0 +1,98 @@
+//! Extractors that validate path parameters and bodies before a handler runs, so that no
+//! invalid tenant id or model name ever reaches the registry (and no file is created for
+//! one).
+
+use std::collections::HashMap;
+
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequestParts, Path};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use bytes::Bytes;
+use dmr_store::TenantId;
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, ErrorCode};
+
+async fn path_param<S: Send + Sync>(
+    parts: &mut Parts,
+    state: &S,
+    name: &str,
+) -> Result<String, ApiError> {
+    let Path(mut params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+        .await
+        .map_err(|e| ApiError::new(ErrorCode::InvalidBody, format!("invalid path: {e}")))?;
+    params.remove(name).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::Internal,
+            format!("route has no {name} parameter"),
+        )
+    })
+}
+
+/// `:tenantId`, validated.
+pub struct Tenant(pub TenantId);
+
+impl<S: Send + Sync> FromRequestParts<S> for Tenant {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let raw = path_param(parts, state, "tenant_id").await?;
+        TenantId::parse(&raw).map(Tenant).map_err(|e| {
+            ApiError::new(
+                ErrorCode::InvalidTenantId,
+                format!("Invalid tenant id: {e}"),
+            )
+        })
+    }
+}
+
+/// `:modelName`, checked for shape; whether it exists is the registry's answer (404).
+pub struct ModelName(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ModelName {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let raw = path_param(parts, state, "model_name").await?;
+        check_model_name(&raw)?;
+        Ok(ModelName(raw))
+    }
+}
+
+pub fn check_model_name(raw: &str) -> Result<(), ApiError> {
+    if dmr_model::is_valid_model_name(raw) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            ErrorCode::InvalidModelName,
+            format!(
+                "Invalid model name {raw:?}: 1-64 characters, a letter first, then letters, digits or '_'"
+            ),
+        ))
+    }
+}
+
+/// Parses an optional JSON body as Express's `express.json()` would hand it to the seed: an
+/// empty body is the type's default. Malformed JSON and wrong shapes are 400s.
+pub fn json_body<T: DeserializeOwned + Default>(
+    body: Result<Bytes, BytesRejection>,
+) -> Result<T, ApiError> {
+    let bytes = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(ErrorCode::PayloadTooLarge, "Request body is too large")
+        } else {
+            ApiError::new(
+                ErrorCode::InvalidBody,
+                format!("Cannot read request body: {e}"),
+            )
+        }
+    })?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    let value: serde_json::Value = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::new(ErrorCode::InvalidJson, format!("Malformed JSON body: {e}")))?;
+    serde_json::from_value(value)
+        .map_err(|e| ApiError::new(ErrorCode::InvalidBody, format!("Invalid request body: {e}")))
+}

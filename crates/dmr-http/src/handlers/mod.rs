@@ -1,0 +1,5 @@
+pub mod cache;
+pub mod fallback;
+pub mod info;
+pub mod models;
+pub mod monitoring;

@@ -1,0 +1,13 @@
+//! The HTTP edge. Handlers parse and validate input, call the registry and shape its answer
+//! into the seed's JSON; every error leaves through `ApiError` and its code table.
+
+mod error;
+mod extract;
+mod handlers;
+mod middleware;
+mod routes;
+mod state;
+
+pub use error::{ApiError, ErrorCode};
+pub use routes::router;
+pub use state::{AppState, HttpConfig, RequestCounters, ServiceInfo};

@@ -1,0 +1,37 @@
+//! The one place where routes are assembled.
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{delete, get, post};
+use tower_http::catch_panic::CatchPanicLayer;
+
+use crate::handlers::{cache, fallback, info, models, monitoring};
+use crate::middleware;
+use crate::state::{AppState, HttpConfig};
+
+pub fn router(state: AppState, config: &HttpConfig) -> Router {
+    let api = Router::new()
+        .route("/health", get(monitoring::health))
+        .route("/stats", get(monitoring::stats))
+        .route("/schemas", get(models::schemas))
+        .route("/cache", delete(cache::invalidate_all))
+        .route("/cache/{tenant_id}", delete(cache::invalidate_tenant))
+        .route("/connection/{tenant_id}", delete(cache::close_connection))
+        .route("/{tenant_id}", get(models::tenant_models))
+        .route("/{tenant_id}/test", post(models::test_operation))
+        .route("/{tenant_id}/{model_name}", get(models::model));
+
+    Router::new()
+        .route("/", get(info::root))
+        .route("/health", get(info::health))
+        .nest("/api/models", api)
+        .fallback(fallback::not_found)
+        .method_not_allowed_fallback(fallback::method_not_allowed)
+        .layer(CatchPanicLayer::custom(middleware::panic_response))
+        .layer(DefaultBodyLimit::max(config.body_limit))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::observe,
+        ))
+        .with_state(state)
+}

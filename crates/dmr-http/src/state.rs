@@ -1,0 +1,70 @@
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use dmr_registry::Registry;
+use serde::Serialize;
+
+/// Everything a handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub registry: Registry,
+    pub info: Arc<ServiceInfo>,
+    pub requests: Arc<RequestCounters>,
+}
+
+impl AppState {
+    pub fn new(registry: Registry, info: ServiceInfo) -> Self {
+        Self {
+            registry,
+            info: Arc::new(info),
+            requests: Arc::new(RequestCounters::default()),
+        }
+    }
+}
+
+/// What `GET /` and `GET /health` tell about the process.
+#[derive(Debug, Clone)]
+pub struct ServiceInfo {
+    pub environment: String,
+    pub started: Instant,
+    pub pid: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// Largest accepted request body, in bytes.
+    pub body_limit: usize,
+}
+
+/// Requests in flight and served; shutdown drains `in_flight` to zero.
+#[derive(Debug, Default)]
+pub struct RequestCounters {
+    in_flight: AtomicU64,
+    total: AtomicU64,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestCountersSnapshot {
+    pub in_flight: u64,
+    pub total: u64,
+}
+
+impl RequestCounters {
+    pub(crate) fn start(&self) {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        self.total.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn finish(&self) {
+        self.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    pub fn snapshot(&self) -> RequestCountersSnapshot {
+        RequestCountersSnapshot {
+            in_flight: self.in_flight.load(Ordering::Relaxed),
+            total: self.total.load(Ordering::Relaxed),
+        }
+    }
+}

@@ -1,0 +1,69 @@
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HealthStatus {
+    Healthy,
+    /// Serving, with a tier missing (L2 down or unavailable): 200.
+    Degraded,
+    /// The store does not answer: 503.
+    Unhealthy,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckStatus {
+    Healthy,
+    Disabled,
+    Unavailable,
+    Unhealthy,
+}
+
+/// `GET /api/models/health`: the seed's `{status, checks:{cache:{l1,l2}, connections}}`,
+/// plus the store check that decides `unhealthy`.
+#[derive(Debug, Clone, Serialize)]
+pub struct HealthReport {
+    pub status: HealthStatus,
+    pub checks: Checks,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Checks {
+    pub store: StoreCheck,
+    pub cache: CacheChecks,
+    pub connections: ConnectionsCheck,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StoreCheck {
+    pub status: CheckStatus,
+    pub backend: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CacheChecks {
+    pub l1: L1Check,
+    pub l2: L2Check,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct L1Check {
+    pub status: CheckStatus,
+    pub size: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct L2Check {
+    pub status: CheckStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionsCheck {
+    pub status: CheckStatus,
+    pub total_connections: usize,
+}

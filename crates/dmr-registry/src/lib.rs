@@ -1,0 +1,19 @@
+//! The registry core: what happens between "tenant T wants model M" and a live handle on
+//! T's database, and the bookkeeping around it. Storage engines come in through
+//! `dmr_store::Backend`; nothing here opens a file or a socket.
+
+mod compiled;
+mod connections;
+mod error;
+mod health;
+mod operation;
+mod registry;
+mod stats;
+
+pub use compiled::{CompiledModel, ModelKey};
+pub use connections::{ConnectionInfo, OpenTenant};
+pub use error::RegistryError;
+pub use health::{CheckStatus, HealthReport, HealthStatus};
+pub use operation::{TestOperation, UnknownOperation};
+pub use registry::{L2Mode, Registry, RegistryConfig, TenantModels};
+pub use stats::StatsReport;

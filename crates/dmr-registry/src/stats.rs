@@ -1,0 +1,94 @@
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use dmr_cache::L1Stats;
+use serde::Serialize;
+
+use crate::connections::ConnectionInfo;
+use crate::health::CheckStatus;
+
+/// Counters the registry keeps itself; cache hits and misses live in the cache tiers.
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub model_creations: AtomicU64,
+    pub errors: AtomicU64,
+    /// Compiles in flight: each holds the (tenant, model) "lock" the others wait on.
+    pub active_locks: AtomicU64,
+}
+
+impl Counters {
+    pub fn bump(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn read(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::Relaxed)
+    }
+}
+
+/// Decrements `active_locks` when a compile ends, however it ends.
+pub(crate) struct ActiveLock<'a>(&'a AtomicU64);
+
+impl<'a> ActiveLock<'a> {
+    pub fn hold(counter: &'a AtomicU64) -> Self {
+        counter.fetch_add(1, Ordering::Relaxed);
+        Self(counter)
+    }
+}
+
+impl Drop for ActiveLock<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// `GET /api/models/stats`, with the seed's field names (extra fields are additions).
+#[derive(Debug, Clone, Serialize)]
+pub struct StatsReport {
+    pub registry: RegistrySection,
+    pub cache: CacheSection,
+    pub connections: ConnectionsSection,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegistrySection {
+    pub registered_schemas: usize,
+    pub schemas: Vec<String>,
+    pub active_locks: u64,
+    pub cache_hits: CacheHits,
+    pub cache_misses: u64,
+    pub model_creations: u64,
+    pub errors: u64,
+    pub backend: &'static str,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct CacheHits {
+    pub l1: u64,
+    pub l2: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CacheSection {
+    pub l1: L1Stats,
+    pub l2: L2Section,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct L2Section {
+    pub enabled: bool,
+    pub connected: bool,
+    pub key_count: u64,
+    pub status: CheckStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionsSection {
+    pub total_connections: usize,
+    pub max_open: usize,
+    pub connections: Vec<ConnectionInfo>,
+}

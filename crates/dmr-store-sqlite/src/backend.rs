@@ -1,0 +1,161 @@
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use dmr_store::{Backend, StoreError, TenantId, TenantRecord, TenantStore};
+use rusqlite::params;
+use serde_json::Value;
+
+use crate::pool::{Pool, internal, run_blocking};
+use crate::tenant_store::SqliteTenantStore;
+
+const CONTROL_FILE: &str = "_control.sqlite3";
+
+const CONTROL_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS tenants (
+    id TEXT PRIMARY KEY NOT NULL,
+    database_name TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'active',
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS schema_versions (
+    model TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    definition TEXT NOT NULL,
+    registered_at TEXT NOT NULL,
+    PRIMARY KEY (model, fingerprint)
+);";
+
+#[derive(Debug, Clone)]
+pub struct SqliteConfig {
+    pub data_dir: PathBuf,
+    /// Connections per tenant file (opened lazily, up to this many).
+    pub pool_size: usize,
+    pub busy_timeout: Duration,
+}
+
+/// The embedded backend: a control database plus one file per tenant.
+pub struct SqliteBackend {
+    config: SqliteConfig,
+    control: Arc<Pool>,
+}
+
+impl SqliteBackend {
+    /// Creates the data directory and the control database if missing.
+    pub async fn open(config: SqliteConfig) -> Result<Self, StoreError> {
+        let dir = config.data_dir.clone();
+        run_blocking(move || std::fs::create_dir_all(&dir))
+            .await?
+            .map_err(|e| {
+                StoreError::Unavailable(format!(
+                    "cannot create data directory {}: {e}",
+                    config.data_dir.display()
+                ))
+            })?;
+        let control =
+            Pool::open(config.data_dir.join(CONTROL_FILE), 2, config.busy_timeout).await?;
+        control
+            .with_conn(|conn| conn.execute_batch(CONTROL_SCHEMA).map_err(internal))
+            .await?;
+        Ok(Self { config, control })
+    }
+
+    fn tenant_path(&self, tenant: &TenantId) -> PathBuf {
+        self.config
+            .data_dir
+            .join(format!("{}.sqlite3", tenant.database_name()))
+    }
+}
+
+#[async_trait]
+impl Backend for SqliteBackend {
+    fn kind(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn provision_tenant(&self, tenant: &TenantId) -> Result<TenantRecord, StoreError> {
+        let id = tenant.as_str().to_owned();
+        let database_name = tenant.database_name();
+        self.control
+            .with_conn(move |conn| {
+                let tx = conn.transaction().map_err(internal)?;
+                let created = tx
+                    .execute(
+                        "INSERT INTO tenants (id, database_name, created_at) VALUES (?1, ?2, ?3)
+                         ON CONFLICT (id) DO NOTHING",
+                        params![id, database_name, now_iso()],
+                    )
+                    .map_err(internal)?;
+                let record = tx
+                    .query_row(
+                        "SELECT id, database_name, status, created_at FROM tenants WHERE id = ?1",
+                        [&id],
+                        |row| {
+                            Ok(TenantRecord {
+                                id: row.get(0)?,
+                                database_name: row.get(1)?,
+                                status: row.get(2)?,
+                                created_at: row.get(3)?,
+                                created_now: created == 1,
+                            })
+                        },
+                    )
+                    .map_err(internal)?;
+                tx.commit().map_err(internal)?;
+                Ok(record)
+            })
+            .await
+    }
+
+    async fn open_tenant(&self, tenant: &TenantId) -> Result<Arc<dyn TenantStore>, StoreError> {
+        let pool = Pool::open(
+            self.tenant_path(tenant),
+            self.config.pool_size,
+            self.config.busy_timeout,
+        )
+        .await?;
+        Ok(Arc::new(SqliteTenantStore {
+            database_name: tenant.database_name(),
+            pool,
+        }))
+    }
+
+    async fn record_schema_version(
+        &self,
+        model: &str,
+        fingerprint: &str,
+        definition: &Value,
+    ) -> Result<bool, StoreError> {
+        let (model, fingerprint, definition) = (
+            model.to_owned(),
+            fingerprint.to_owned(),
+            definition.to_string(),
+        );
+        self.control
+            .with_conn(move |conn| {
+                conn.execute(
+                    "INSERT INTO schema_versions (model, fingerprint, definition, registered_at)
+                     VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                    params![model, fingerprint, definition, now_iso()],
+                )
+                .map_err(internal)
+                .map(|inserted| inserted == 1)
+            })
+            .await
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.control
+            .with_conn(|conn| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(internal))
+            .await
+    }
+
+    async fn close(&self) {
+        self.control.close();
+    }
+}
+
+fn now_iso() -> String {
+    dmr_store::iso_millis(std::time::SystemTime::now())
+}

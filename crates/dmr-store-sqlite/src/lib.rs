@@ -1,0 +1,16 @@
+//! The embedded default store. Layout under the data directory:
+//!
+//! - `_control.sqlite3`: tenants and schema versions;
+//! - `tenant_<id>.sqlite3`: one file per tenant, one table per collection, documents as
+//!   JSONB in a `doc` column, model indexes as expression indexes on `jsonb_extract`.
+//!
+//! Every file runs in WAL mode with a busy timeout; each has its own small pool of
+//! connections, and every statement runs on the blocking thread pool so the async workers
+//! never wait on disk.
+
+mod backend;
+mod ddl;
+mod pool;
+mod tenant_store;
+
+pub use backend::{SqliteBackend, SqliteConfig};

@@ -1,0 +1,124 @@
+//! What the SQLite backend leaves on disk, checked with a separate connection.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use dmr_model::{IndexDef, IndexKey, IndexOrder};
+use dmr_store::{Backend, CollectionSpec, TenantId};
+use dmr_store_sqlite::{SqliteBackend, SqliteConfig};
+
+async fn backend(pool_size: usize) -> (SqliteBackend, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = SqliteBackend::open(SqliteConfig {
+        data_dir: dir.path().to_path_buf(),
+        pool_size,
+        busy_timeout: Duration::from_secs(5),
+    })
+    .await
+    .unwrap();
+    (backend, dir)
+}
+
+fn spec() -> CollectionSpec {
+    let key = |path: &str| IndexKey {
+        path: path.to_owned(),
+        order: IndexOrder::Asc,
+    };
+    CollectionSpec {
+        name: "users".to_owned(),
+        indexes: vec![
+            IndexDef {
+                name: "email_1".into(),
+                keys: vec![key("email")],
+                unique: true,
+                sparse: false,
+                expire_after_seconds: None,
+            },
+            IndexDef {
+                name: "nick_1".into(),
+                keys: vec![key("nick")],
+                unique: true,
+                sparse: true,
+                expire_after_seconds: None,
+            },
+        ],
+    }
+}
+
+#[tokio::test]
+async fn one_wal_file_per_tenant_with_planner_usable_indexes() {
+    let (backend, dir) = backend(2).await;
+    let tenant = TenantId::parse("acme").unwrap();
+    backend.provision_tenant(&tenant).await.unwrap();
+    let store = backend.open_tenant(&tenant).await.unwrap();
+    store.ensure_collection(&spec()).await.unwrap();
+
+    assert!(dir.path().join("_control.sqlite3").exists());
+    let db = rusqlite::Connection::open(dir.path().join("tenant_acme.sqlite3")).unwrap();
+    let mode: String = db
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+
+    let plan: String = db
+        .query_row(
+            "EXPLAIN QUERY PLAN SELECT _id FROM users WHERE jsonb_extract(doc, '$.\"email\"') = 'a@b.c'",
+            [],
+            |r| r.get(3),
+        )
+        .unwrap();
+    assert!(
+        plan.contains("USING INDEX users.email_1"),
+        "planner does not use the index: {plan}"
+    );
+
+    let insert = "INSERT INTO users (_id, doc) VALUES (?1, jsonb(?2))";
+    db.execute(insert, ["1", r#"{"email":"a@b.c"}"#]).unwrap();
+    assert!(
+        db.execute(insert, ["2", r#"{"email":"a@b.c"}"#]).is_err(),
+        "unique enforced"
+    );
+    // Sparse: documents without `nick` do not collide on it.
+    db.execute(insert, ["3", r#"{"email":"x@b.c"}"#]).unwrap();
+    db.execute(insert, ["4", r#"{"email":"y@b.c","nick":"n"}"#])
+        .unwrap();
+    assert!(
+        db.execute(insert, ["5", r#"{"email":"z@b.c","nick":"n"}"#])
+            .is_err()
+    );
+
+    assert_eq!(store.count("users").await.unwrap(), 3);
+    let control = rusqlite::Connection::open(dir.path().join("_control.sqlite3")).unwrap();
+    let database: String = control
+        .query_row(
+            "SELECT database_name FROM tenants WHERE id = 'acme'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(database, "tenant_acme");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pool_bounds_connections_and_serves_every_caller() {
+    let (backend, _dir) = backend(2).await;
+    let store = backend
+        .open_tenant(&TenantId::parse("busy").unwrap())
+        .await
+        .unwrap();
+    store.ensure_collection(&spec()).await.unwrap();
+    let store: Arc<dyn dmr_store::TenantStore> = store;
+    let tasks: Vec<_> = (0..100)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move { store.count("users").await })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap().unwrap(), 0);
+    }
+    let stats = store.pool_stats();
+    assert_eq!(stats.max_size, 2);
+    assert_eq!(stats.in_use, 0);
+    assert!(stats.idle >= 1 && stats.idle <= 2, "{stats:?}");
+}

@@ -1,0 +1,184 @@
+//! The store conformance suite: one set of checks, generic over `Backend`, that every
+//! backend runs (`store_conformance_suite!` in each backend's tests). A behaviour the
+//! registry relies on belongs here, not in one backend's own tests.
+
+use dmr_model::{IndexDef, IndexKey, IndexOrder};
+use serde_json::json;
+
+use crate::{Backend, CollectionSpec, StoreError, TenantId};
+
+fn tenant(id: &str) -> TenantId {
+    TenantId::parse(id).expect("valid test tenant id")
+}
+
+fn index(name: &str, keys: &[(&str, IndexOrder)], unique: bool) -> IndexDef {
+    IndexDef {
+        name: name.to_owned(),
+        keys: keys
+            .iter()
+            .map(|(path, order)| IndexKey {
+                path: (*path).to_owned(),
+                order: *order,
+            })
+            .collect(),
+        unique,
+        sparse: false,
+        expire_after_seconds: None,
+    }
+}
+
+fn users_spec() -> CollectionSpec {
+    CollectionSpec {
+        name: "users".to_owned(),
+        indexes: vec![
+            index("email_1", &[("email", IndexOrder::Asc)], true),
+            index(
+                "email_1_isActive_1",
+                &[("email", IndexOrder::Asc), ("isActive", IndexOrder::Asc)],
+                false,
+            ),
+            index("createdAt_-1", &[("createdAt", IndexOrder::Desc)], false),
+            index(
+                "price.amount_1",
+                &[("price.amount", IndexOrder::Asc)],
+                false,
+            ),
+        ],
+    }
+}
+
+pub async fn ping_answers(backend: &dyn Backend) {
+    backend.ping().await.expect("ping");
+}
+
+pub async fn provisioning_is_idempotent(backend: &dyn Backend) {
+    let acme = tenant("acme");
+    let first = backend.provision_tenant(&acme).await.unwrap();
+    assert!(first.created_now);
+    assert_eq!(first.id, "acme");
+    assert_eq!(first.database_name, "tenant_acme");
+    assert_eq!(first.status, "active");
+    let second = backend.provision_tenant(&acme).await.unwrap();
+    assert!(!second.created_now, "a second provision finds the first");
+    assert_eq!(second.created_at, first.created_at);
+}
+
+pub async fn ensure_collection_is_idempotent_and_reports_indexes(backend: &dyn Backend) {
+    let store = backend.open_tenant(&tenant("acme")).await.unwrap();
+    assert_eq!(store.database_name(), "tenant_acme");
+    let spec = users_spec();
+    let first = store.ensure_collection(&spec).await.unwrap();
+    assert_eq!(
+        first.indexes,
+        [
+            "email_1",
+            "email_1_isActive_1",
+            "createdAt_-1",
+            "price.amount_1"
+        ]
+    );
+    assert!(first.failed.is_empty(), "{:?}", first.failed);
+    let again = store.ensure_collection(&spec).await.unwrap();
+    assert_eq!(again, first, "ensuring twice changes nothing");
+    store.close().await;
+}
+
+pub async fn an_unusable_index_fails_alone(backend: &dyn Backend) {
+    let store = backend.open_tenant(&tenant("acme")).await.unwrap();
+    let mut spec = users_spec();
+    spec.indexes
+        .insert(0, index("bad_1", &[("a\"b", IndexOrder::Asc)], false));
+    let ensured = store.ensure_collection(&spec).await.unwrap();
+    assert_eq!(ensured.failed.len(), 1);
+    assert_eq!(ensured.failed[0].index, "bad_1");
+    assert_eq!(
+        ensured.indexes.len(),
+        4,
+        "the other indexes are still ensured"
+    );
+    store.close().await;
+}
+
+pub async fn empty_collection_counts_zero_and_finds_nothing(backend: &dyn Backend) {
+    let store = backend.open_tenant(&tenant("empty")).await.unwrap();
+    store.ensure_collection(&users_spec()).await.unwrap();
+    assert_eq!(store.count("users").await.unwrap(), 0);
+    assert_eq!(
+        store.find("users", 10).await.unwrap(),
+        Vec::<serde_json::Value>::new()
+    );
+    store.close().await;
+}
+
+pub async fn tenants_are_isolated(backend: &dyn Backend) {
+    let a = backend.open_tenant(&tenant("a")).await.unwrap();
+    let b = backend.open_tenant(&tenant("b")).await.unwrap();
+    a.ensure_collection(&users_spec()).await.unwrap();
+    assert_ne!(a.database_name(), b.database_name());
+    // `b` never ensured `users`: it must not see `a`'s collection.
+    assert!(
+        b.count("users").await.is_err(),
+        "tenant b sees tenant a's collection"
+    );
+    a.close().await;
+    b.close().await;
+}
+
+pub async fn a_closed_store_refuses_work(backend: &dyn Backend) {
+    let store = backend.open_tenant(&tenant("acme")).await.unwrap();
+    store.ensure_collection(&users_spec()).await.unwrap();
+    assert!(store.is_open());
+    store.close().await;
+    assert!(!store.is_open());
+    assert_eq!(store.count("users").await, Err(StoreError::Closed));
+    assert_eq!(store.pool_stats().in_use, 0);
+}
+
+pub async fn schema_versions_are_recorded_once(backend: &dyn Backend) {
+    let definition = json!({"model": "User", "schema": {"email": "String"}});
+    assert!(
+        backend
+            .record_schema_version("User", "0011223344556677", &definition)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !backend
+            .record_schema_version("User", "0011223344556677", &definition)
+            .await
+            .unwrap()
+    );
+    assert!(
+        backend
+            .record_schema_version("User", "8899aabbccddeeff", &definition)
+            .await
+            .unwrap()
+    );
+}
+
+/// Expands to one `#[tokio::test]` per check. `$make` is an async expression returning
+/// `(backend, guard)`; the guard (a temporary directory, a server) lives for the test.
+#[macro_export]
+macro_rules! store_conformance_suite {
+    ($make:expr) => {
+        $crate::store_conformance_suite!(@tests $make;
+            ping_answers,
+            provisioning_is_idempotent,
+            ensure_collection_is_idempotent_and_reports_indexes,
+            an_unusable_index_fails_alone,
+            empty_collection_counts_zero_and_finds_nothing,
+            tenants_are_isolated,
+            a_closed_store_refuses_work,
+            schema_versions_are_recorded_once,
+        );
+    };
+    (@tests $make:expr; $($check:ident),+ $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $check() {
+                let (backend, _guard) = $make.await;
+                $crate::conformance::$check(&backend).await;
+            }
+        )+
+    };
+}

@@ -1,0 +1,18 @@
+//! The store layer's contract: what the registry needs from a tenant database, whatever
+//! engine is behind it. Backends (SQLite today, MongoDB next) live in their own crates and
+//! all pass the same conformance suite (`dmr-store-sqlite/tests/conformance.rs`).
+
+mod error;
+mod iso;
+mod spec;
+mod tenant;
+mod traits;
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
+
+pub use error::StoreError;
+pub use iso::iso_millis;
+pub use spec::{CollectionSpec, EnsuredCollection, IndexFailure, PoolStats, TenantRecord};
+pub use tenant::{TenantId, TenantIdError};
+pub use traits::{Backend, TenantStore};

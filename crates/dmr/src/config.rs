@@ -1,0 +1,522 @@
+//! One typed configuration, merged from defaults < `.env` < environment < CLI flags and
+//! validated in one pass: every bad value is reported, each naming its variable and the
+//! form it accepts.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::settings::SETTINGS;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub node_env: String,
+    pub host: IpAddr,
+    pub port: u16,
+    pub mongodb: MongoSettings,
+    pub redis: RedisSettings,
+    pub l1_cache_max_size: u64,
+    pub l1_cache_ttl: Duration,
+    pub l2_cache_ttl: Duration,
+    pub rate_limit_window: Duration,
+    pub rate_limit_max_requests: u64,
+    pub log_level: LogLevel,
+    pub log_dir: PathBuf,
+    pub data_dir: PathBuf,
+    pub models_dir: PathBuf,
+    pub tenant_idle_timeout: Duration,
+    pub tenant_idle_check_interval: Duration,
+    pub max_open_tenants: usize,
+    pub sqlite_pool_size: usize,
+    pub sqlite_busy_timeout: Duration,
+    pub shutdown_timeout: Duration,
+    pub body_limit: usize,
+}
+
+#[derive(Clone)]
+pub struct MongoSettings {
+    pub uri: Option<String>,
+    pub pool_size: u64,
+    pub username: Option<String>,
+    pub password: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct RedisSettings {
+    pub host: Option<String>,
+    pub port: u16,
+    pub password: Option<String>,
+    pub db: u64,
+    pub url: Option<String>,
+}
+
+// Credentials never reach a log line, even through `{:?}`.
+impl std::fmt::Debug for MongoSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MongoSettings")
+            .field("uri", &self.uri.as_ref().map(|_| "<set>"))
+            .field("pool_size", &self.pool_size)
+            .field("username", &self.username.as_ref().map(|_| "<set>"))
+            .field("password", &self.password.as_ref().map(|_| "<set>"))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for RedisSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisSettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("db", &self.db)
+            .field("password", &self.password.as_ref().map(|_| "<set>"))
+            .field("url", &self.url.as_ref().map(|_| "<set>"))
+            .finish()
+    }
+}
+
+impl RedisSettings {
+    pub fn is_configured(&self) -> bool {
+        self.host.is_some() || self.url.is_some()
+    }
+}
+
+/// The seed's winston levels, mapped onto tracing's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogLevel {
+    Error,
+    Warn,
+    Info,
+    Debug,
+    Trace,
+}
+
+impl LogLevel {
+    pub fn as_filter(self) -> &'static str {
+        match self {
+            Self::Error => "error",
+            Self::Warn => "warn",
+            Self::Info => "info",
+            Self::Debug => "debug",
+            Self::Trace => "trace",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{name}={value:?} is invalid: expected {expected}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub value: String,
+    pub expected: &'static str,
+}
+
+/// Every invalid setting, one per line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid configuration:\n  {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  "))]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+/// Merges the sources, lowest precedence first. Empty values count as unset, as `X || default`
+/// does in the Node registry, so a `.env` line like `REDIS_PASSWORD=` means "none".
+pub fn merge_sources(
+    dotenv: &[(String, String)],
+    environment: &HashMap<String, String>,
+    cli: &[(&'static str, String)],
+) -> HashMap<&'static str, String> {
+    let mut merged = HashMap::new();
+    for setting in SETTINGS {
+        if let Some(default) = setting.default {
+            merged.insert(setting.name, default.to_owned());
+        }
+        let from_file = dotenv
+            .iter()
+            .rev()
+            .find(|(k, _)| k == setting.name)
+            .map(|(_, v)| v);
+        let layers = [from_file, environment.get(setting.name)];
+        for value in layers.into_iter().flatten() {
+            apply(&mut merged, setting.name, value);
+        }
+        if let Some((_, value)) = cli.iter().rev().find(|(k, _)| *k == setting.name) {
+            apply(&mut merged, setting.name, value);
+        }
+    }
+    merged
+}
+
+fn apply(merged: &mut HashMap<&'static str, String>, name: &'static str, value: &str) {
+    let value = value.trim();
+    if value.is_empty() {
+        if let Some(default) = SETTINGS
+            .iter()
+            .find(|s| s.name == name)
+            .and_then(|s| s.default)
+        {
+            merged.insert(name, default.to_owned());
+        } else {
+            merged.remove(name);
+        }
+    } else {
+        merged.insert(name, value.to_owned());
+    }
+}
+
+/// Reads a `.env` file; a missing file is no error (it is optional, as with dotenv).
+pub fn read_dotenv(path: &Path) -> Result<Vec<(String, String)>, String> {
+    match dotenvy::from_path_iter(path) {
+        Ok(iter) => iter
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("{}: {e}", path.display())),
+        Err(e) if e.not_found() => Ok(Vec::new()),
+        Err(e) => Err(format!("{}: {e}", path.display())),
+    }
+}
+
+/// Collects typed values and every error on the way.
+struct Reader<'a> {
+    vars: &'a HashMap<&'static str, String>,
+    errors: Vec<ConfigError>,
+}
+
+impl Reader<'_> {
+    fn raw(&self, name: &'static str) -> Option<&str> {
+        self.vars.get(name).map(String::as_str)
+    }
+
+    fn parse<T>(
+        &mut self,
+        name: &'static str,
+        expected: &'static str,
+        parse: impl Fn(&str) -> Option<T>,
+        fallback: T,
+    ) -> T {
+        let raw = self.raw(name).unwrap_or_default().to_owned();
+        match parse(&raw) {
+            Some(value) => value,
+            None => {
+                self.errors.push(ConfigError {
+                    name,
+                    value: raw,
+                    expected,
+                });
+                fallback
+            }
+        }
+    }
+
+    fn count(&mut self, name: &'static str, min: u64, expected: &'static str) -> u64 {
+        self.parse(
+            name,
+            expected,
+            |v| v.parse::<u64>().ok().filter(|n| *n >= min),
+            min,
+        )
+    }
+
+    fn millis(&mut self, name: &'static str) -> Duration {
+        let n = self.count(
+            name,
+            1,
+            "a whole number of milliseconds, at least 1 (e.g. 300000)",
+        );
+        Duration::from_millis(n)
+    }
+
+    fn optional(&self, name: &'static str) -> Option<String> {
+        self.raw(name).map(str::to_owned)
+    }
+
+    fn path(&self, name: &'static str) -> PathBuf {
+        PathBuf::from(self.raw(name).unwrap_or("."))
+    }
+}
+
+impl Config {
+    pub fn from_vars(vars: &HashMap<&'static str, String>) -> Result<Self, ConfigErrors> {
+        let mut r = Reader {
+            vars,
+            errors: Vec::new(),
+        };
+        let config = Config {
+            node_env: r.raw("NODE_ENV").unwrap_or("development").to_owned(),
+            host: r.parse(
+                "HOST",
+                "an IP address such as 0.0.0.0, 127.0.0.1 or ::",
+                |v| v.parse().ok(),
+                IpAddr::from([0, 0, 0, 0]),
+            ),
+            port: r.parse("PORT", "a TCP port number 0-65535", |v| v.parse().ok(), 0),
+            mongodb: MongoSettings {
+                uri: r.optional("MONGODB_URI"),
+                pool_size: r.count(
+                    "MONGODB_POOL_SIZE",
+                    1,
+                    "a whole number of connections, at least 1",
+                ),
+                username: r.optional("MONGODB_USERNAME"),
+                password: r.optional("MONGODB_PASSWORD"),
+            },
+            redis: RedisSettings {
+                host: r.optional("REDIS_HOST"),
+                port: r.parse(
+                    "REDIS_PORT",
+                    "a TCP port number 1-65535",
+                    |v| v.parse().ok().filter(|p| *p > 0),
+                    6379,
+                ),
+                password: r.optional("REDIS_PASSWORD"),
+                db: r.count("REDIS_DB", 0, "a database number, 0 or more"),
+                url: r.optional("REDIS_URL"),
+            },
+            l1_cache_max_size: r.count(
+                "L1_CACHE_MAX_SIZE",
+                0,
+                "a whole number of entries, 0 or more",
+            ),
+            l1_cache_ttl: r.millis("L1_CACHE_TTL"),
+            l2_cache_ttl: r.millis("L2_CACHE_TTL"),
+            rate_limit_window: r.millis("RATE_LIMIT_WINDOW_MS"),
+            rate_limit_max_requests: r.count(
+                "RATE_LIMIT_MAX_REQUESTS",
+                1,
+                "a whole number of requests, at least 1",
+            ),
+            log_level: r.parse(
+                "LOG_LEVEL",
+                "one of error, warn, info, http, verbose, debug, silly, trace",
+                |v| match v.to_ascii_lowercase().as_str() {
+                    "error" => Some(LogLevel::Error),
+                    "warn" => Some(LogLevel::Warn),
+                    "info" => Some(LogLevel::Info),
+                    "http" | "verbose" | "debug" => Some(LogLevel::Debug),
+                    "silly" | "trace" => Some(LogLevel::Trace),
+                    _ => None,
+                },
+                LogLevel::Info,
+            ),
+            log_dir: r.path("LOG_DIR"),
+            data_dir: r.path("DATA_DIR"),
+            models_dir: r.path("MODELS_DIR"),
+            tenant_idle_timeout: r.millis("TENANT_IDLE_TIMEOUT_MS"),
+            tenant_idle_check_interval: r.millis("TENANT_IDLE_CHECK_INTERVAL_MS"),
+            max_open_tenants: r.count(
+                "MAX_OPEN_TENANTS",
+                1,
+                "a whole number of tenants, at least 1",
+            ) as usize,
+            sqlite_pool_size: r.parse(
+                "SQLITE_POOL_SIZE",
+                "a whole number of connections, 1-64",
+                |v| v.parse().ok().filter(|n| (1..=64).contains(n)),
+                1,
+            ),
+            sqlite_busy_timeout: r.millis("SQLITE_BUSY_TIMEOUT_MS"),
+            shutdown_timeout: r.millis("SHUTDOWN_TIMEOUT_MS"),
+            body_limit: r.count(
+                "BODY_LIMIT_BYTES",
+                1,
+                "a whole number of bytes, at least 1 (e.g. 10485760)",
+            ) as usize,
+        };
+        if let Some(url) = &config.redis.url
+            && !(url.starts_with("redis://") || url.starts_with("rediss://"))
+        {
+            r.errors.push(ConfigError {
+                name: "REDIS_URL",
+                value: url.clone(),
+                expected: "a URL starting with redis:// or rediss://",
+            });
+        }
+        if let Some(uri) = &config.mongodb.uri
+            && !(uri.starts_with("mongodb://") || uri.starts_with("mongodb+srv://"))
+        {
+            r.errors.push(ConfigError {
+                name: "MONGODB_URI",
+                value: "<redacted>".to_owned(),
+                expected: "a connection string starting with mongodb:// or mongodb+srv://",
+            });
+        }
+        if r.errors.is_empty() {
+            Ok(config)
+        } else {
+            Err(ConfigErrors(r.errors))
+        }
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.node_env == "production"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_are_the_seeds() {
+        let config = Config::from_vars(&merge_sources(&[], &HashMap::new(), &[])).unwrap();
+        assert_eq!(config.port, 3000);
+        assert_eq!(config.mongodb.pool_size, 10);
+        assert_eq!(config.redis.port, 6379);
+        assert_eq!(config.l1_cache_max_size, 500);
+        assert_eq!(config.l1_cache_ttl, Duration::from_millis(300_000));
+        assert_eq!(config.l2_cache_ttl, Duration::from_millis(1_800_000));
+        assert_eq!(config.rate_limit_window, Duration::from_millis(900_000));
+        assert_eq!(config.rate_limit_max_requests, 100);
+        assert_eq!(config.log_level, LogLevel::Info);
+        assert_eq!(config.log_dir, PathBuf::from("logs"));
+        assert_eq!(config.tenant_idle_timeout, Duration::from_secs(30 * 60));
+        assert_eq!(
+            config.tenant_idle_check_interval,
+            Duration::from_secs(5 * 60)
+        );
+        assert_eq!(config.body_limit, 10 * 1024 * 1024);
+        assert!(!config.redis.is_configured());
+    }
+
+    #[test]
+    fn precedence_is_defaults_dotenv_environment_cli() {
+        let dotenv = vec![
+            ("PORT".to_owned(), "4000".to_owned()),
+            ("L1_CACHE_MAX_SIZE".to_owned(), "7".to_owned()),
+            ("REDIS_DB".to_owned(), "3".to_owned()),
+        ];
+        let environment = env(&[("PORT", "5000"), ("REDIS_DB", "4"), ("UNRELATED", "x")]);
+        let cli = [("PORT", "6000".to_owned())];
+        let config = Config::from_vars(&merge_sources(&dotenv, &environment, &cli)).unwrap();
+        assert_eq!(config.port, 6000, "CLI beats environment");
+        assert_eq!(config.redis.db, 4, "environment beats .env");
+        assert_eq!(config.l1_cache_max_size, 7, ".env beats default");
+    }
+
+    #[test]
+    fn empty_values_mean_unset() {
+        let vars = merge_sources(&[], &env(&[("REDIS_PASSWORD", ""), ("PORT", " ")]), &[]);
+        let config = Config::from_vars(&vars).unwrap();
+        assert_eq!(config.redis.password, None);
+        assert_eq!(config.port, 3000);
+    }
+
+    #[test]
+    fn every_bad_value_is_reported_with_its_name_and_accepted_form() {
+        let vars = merge_sources(
+            &[],
+            &env(&[
+                ("PORT", "eighty"),
+                ("L1_CACHE_TTL", "5m"),
+                ("LOG_LEVEL", "loud"),
+                ("REDIS_URL", "http://x"),
+                ("SQLITE_POOL_SIZE", "0"),
+            ]),
+            &[],
+        );
+        let errors = Config::from_vars(&vars).unwrap_err();
+        let names: Vec<&str> = errors.0.iter().map(|e| e.name).collect();
+        assert_eq!(
+            names,
+            [
+                "PORT",
+                "L1_CACHE_TTL",
+                "LOG_LEVEL",
+                "SQLITE_POOL_SIZE",
+                "REDIS_URL"
+            ]
+        );
+        let text = errors.to_string();
+        assert!(
+            text.contains("PORT=\"eighty\" is invalid: expected a TCP port number"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "L1_CACHE_TTL=\"5m\" is invalid: expected a whole number of milliseconds"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug_output() {
+        let vars = merge_sources(
+            &[],
+            &env(&[
+                ("MONGODB_URI", "mongodb://u:hunter2@h"),
+                ("REDIS_PASSWORD", "hunter2"),
+            ]),
+            &[],
+        );
+        let config = Config::from_vars(&vars).unwrap();
+        assert!(!format!("{config:?}").contains("hunter2"));
+    }
+}
+
+#[cfg(test)]
+mod env_example {
+    use super::*;
+
+    const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../.env.example");
+
+    #[test]
+    fn env_example_documents_every_setting_and_parses() {
+        let text = std::fs::read_to_string(PATH).unwrap();
+        for setting in SETTINGS {
+            let documented = text.lines().any(|line| {
+                let line = line.trim_start_matches('#').trim_start();
+                line.starts_with(&format!("{}=", setting.name))
+            });
+            assert!(
+                documented,
+                ".env.example does not document {}",
+                setting.name
+            );
+        }
+        let dotenv = read_dotenv(Path::new(PATH)).unwrap();
+        for (name, _) in &dotenv {
+            assert!(
+                SETTINGS.iter().any(|s| s.name == name),
+                ".env.example sets {name}, which no setting reads"
+            );
+        }
+        let config = Config::from_vars(&merge_sources(&dotenv, &HashMap::new(), &[])).unwrap();
+        assert_eq!(config.port, 3000);
+        assert!(
+            config.mongodb.uri.is_none(),
+            "the example must run on the embedded store"
+        );
+        assert!(
+            !config.redis.is_configured(),
+            "the example must run without Redis"
+        );
+    }
+
+    #[test]
+    fn readme_configuration_table_names_every_setting() {
+        let readme =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
+                .unwrap();
+        for setting in SETTINGS {
+            assert!(
+                readme.contains(&format!("`{}`", setting.name)),
+                "README.md does not document {}",
+                setting.name
+            );
+        }
+    }
+
+    #[test]
+    fn every_default_in_the_table_is_valid() {
+        // Set each variable to its own default explicitly: the typed parse must accept it.
+        let environment: HashMap<String, String> = SETTINGS
+            .iter()
+            .filter_map(|s| s.default.map(|d| (s.name.to_owned(), d.to_owned())))
+            .collect();
+        Config::from_vars(&merge_sources(&[], &environment, &[])).unwrap();
+    }
+}

@@ -1,0 +1,91 @@
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+mod cli;
+mod config;
+mod logging;
+mod model_files;
+mod serve;
+mod settings;
+
+use cli::{Cli, Commands, ModelsCommand, ServeArgs};
+use config::Config;
+
+fn main() -> ExitCode {
+    match Cli::parse().command {
+        Commands::Serve(args) => serve(args),
+        Commands::Models(ModelsCommand::Check { dir }) => check_models(dir),
+    }
+}
+
+fn load_config(args: &ServeArgs) -> anyhow::Result<Config> {
+    let dotenv = config::read_dotenv(&args.env_file).map_err(anyhow::Error::msg)?;
+    let environment: HashMap<String, String> = std::env::vars().collect();
+    let vars = config::merge_sources(&dotenv, &environment, &args.overrides);
+    Ok(Config::from_vars(&vars)?)
+}
+
+fn serve(args: ServeArgs) -> ExitCode {
+    let config = match load_config(&args) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("dmr: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let _guards = match logging::init(&config) {
+        Ok(guards) => guards,
+        Err(e) => {
+            eprintln!("dmr: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("dmr: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(serve::run(config));
+    // Statements still blocked in SQLite after the drain deadline must not hold the exit.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "dmr stopped");
+            eprintln!("dmr: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn check_models(dir: Option<PathBuf>) -> ExitCode {
+    let dir = dir
+        .or_else(|| std::env::var_os("MODELS_DIR").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("./models"));
+    match model_files::load(&dir) {
+        Ok(models) => {
+            for model in models.iter() {
+                println!(
+                    "ok  {} (collection {}, {} indexes, fingerprint {})",
+                    model.name,
+                    model.collection,
+                    model.indexes.len(),
+                    model.fingerprint
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! `dmr serve`: wires the configured parts together, serves until SIGTERM or SIGINT, then
+//! drains in-flight requests (bounded by SHUTDOWN_TIMEOUT_MS) and closes every store.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use dmr_http::{AppState, HttpConfig, ServiceInfo};
+use dmr_registry::{L2Mode, Registry, RegistryConfig};
+use dmr_store_sqlite::{SqliteBackend, SqliteConfig};
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::model_files;
+
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    log_settings(&config);
+    if config.mongodb.uri.is_some() {
+        anyhow::bail!(
+            "MONGODB_URI is set, but this version of dmr serves only the embedded SQLite store \
+             (the MongoDB store is not built yet). Unset MONGODB_URI to use SQLite under DATA_DIR={}.",
+            config.data_dir.display()
+        );
+    }
+    let l2 = if config.redis.is_configured() {
+        let reason = "REDIS_HOST/REDIS_URL is set, but this version has no L2 Redis tier yet: \
+                      serving from L1 and the store";
+        tracing::warn!("{reason}");
+        L2Mode::Unavailable(reason.to_owned())
+    } else {
+        L2Mode::Disabled
+    };
+
+    let models = model_files::load(&config.models_dir).context("cannot load the model files")?;
+    tracing::info!(
+        models = models.len(),
+        names = %models.names().collect::<Vec<_>>().join(","),
+        dir = %config.models_dir.display(),
+        "model files loaded"
+    );
+
+    let backend = SqliteBackend::open(SqliteConfig {
+        data_dir: config.data_dir.clone(),
+        pool_size: config.sqlite_pool_size,
+        busy_timeout: config.sqlite_busy_timeout,
+    })
+    .await
+    .with_context(|| {
+        format!(
+            "DATA_DIR={}: cannot open the embedded store",
+            config.data_dir.display()
+        )
+    })?;
+    let registry = Registry::new(
+        Arc::new(backend),
+        models,
+        RegistryConfig {
+            l1_max_size: config.l1_cache_max_size,
+            l1_ttl: config.l1_cache_ttl,
+            max_open_tenants: config.max_open_tenants,
+            l2,
+        },
+    );
+    registry
+        .record_schema_versions()
+        .await
+        .context("cannot record schema versions in the control database")?;
+
+    let state = AppState::new(
+        registry.clone(),
+        ServiceInfo {
+            environment: config.node_env.clone(),
+            started: Instant::now(),
+            pid: std::process::id(),
+        },
+    );
+    let app = dmr_http::router(
+        state.clone(),
+        &HttpConfig {
+            body_limit: config.body_limit,
+        },
+    );
+
+    let address = SocketAddr::new(config.host, config.port);
+    let listener = TcpListener::bind(address)
+        .await
+        .with_context(|| format!("HOST={} PORT={}: cannot listen", config.host, config.port))?;
+    let local = listener.local_addr()?;
+    tracing::info!(address = %local, environment = %config.node_env, backend = registry.backend_kind(), "listening on http://{local}");
+
+    let sweeper = tokio::spawn(sweep_idle_tenants(registry.clone(), config.clone()));
+
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stop_rx.await;
+            })
+            .into_future(),
+    );
+
+    let signal = shutdown_signal().await;
+    tracing::info!(
+        signal,
+        in_flight = state.requests.snapshot().in_flight,
+        "shutdown requested: no new connections, draining in-flight requests"
+    );
+    let _ = stop_tx.send(());
+    sweeper.abort();
+    match tokio::time::timeout(config.shutdown_timeout, server).await {
+        Ok(Ok(Ok(()))) => tracing::info!("in-flight requests drained"),
+        Ok(Ok(Err(e))) => tracing::error!(error = %e, "server stopped with an error"),
+        Ok(Err(e)) => tracing::error!(error = %e, "server task failed"),
+        Err(_) => tracing::warn!(
+            timeout_ms = config.shutdown_timeout.as_millis() as u64,
+            in_flight = state.requests.snapshot().in_flight,
+            "shutdown timeout reached; closing with requests still in flight"
+        ),
+    }
+    registry.shutdown().await;
+    Ok(())
+}
+
+/// One line with the effective settings (never a secret), so a log reads on its own.
+fn log_settings(config: &Config) {
+    tracing::info!(
+        environment = %config.node_env,
+        data_dir = %config.data_dir.display(),
+        models_dir = %config.models_dir.display(),
+        l1_max_size = config.l1_cache_max_size,
+        l1_ttl_ms = config.l1_cache_ttl.as_millis() as u64,
+        l2_ttl_ms = config.l2_cache_ttl.as_millis() as u64,
+        rate_limit_window_ms = config.rate_limit_window.as_millis() as u64,
+        rate_limit_max_requests = config.rate_limit_max_requests,
+        max_open_tenants = config.max_open_tenants,
+        tenant_idle_timeout_ms = config.tenant_idle_timeout.as_millis() as u64,
+        mongodb = ?config.mongodb,
+        redis = ?config.redis,
+        "configuration"
+    );
+    tracing::warn!("rate limiting (RATE_LIMIT_*) is not enforced by this version yet");
+}
+
+/// Closes tenant stores unused for longer than TENANT_IDLE_TIMEOUT_MS, every
+/// TENANT_IDLE_CHECK_INTERVAL_MS.
+async fn sweep_idle_tenants(registry: Registry, config: Config) {
+    let mut ticks = tokio::time::interval(config.tenant_idle_check_interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticks.tick().await;
+    loop {
+        ticks.tick().await;
+        let closed = registry.close_idle(config.tenant_idle_timeout).await;
+        if !closed.is_empty() {
+            tracing::info!(closed = closed.len(), "idle tenant sweep");
+        }
+    }
+}
+
+async fn shutdown_signal() -> &'static str {
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("installing the SIGTERM handler");
+    tokio::select! {
+        _ = terminate.recv() => "SIGTERM",
+        _ = tokio::signal::ctrl_c() => "SIGINT",
+    }
+}

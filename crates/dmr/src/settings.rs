@@ -1,0 +1,177 @@
+//! The table of every setting: the seed's variables with the seed's names, defaults and
+//! units, then ours. The CLI flags, the `.env.example` test and the README table all come
+//! from (or are checked against) this one list.
+
+pub struct Setting {
+    /// Environment / `.env` name.
+    pub name: &'static str,
+    /// `dmr serve --<flag>`.
+    pub flag: &'static str,
+    pub default: Option<&'static str>,
+    pub help: &'static str,
+}
+
+const fn s(
+    name: &'static str,
+    flag: &'static str,
+    default: Option<&'static str>,
+    help: &'static str,
+) -> Setting {
+    Setting {
+        name,
+        flag,
+        default,
+        help,
+    }
+}
+
+pub const SETTINGS: &[Setting] = &[
+    s(
+        "NODE_ENV",
+        "node-env",
+        Some("development"),
+        "Environment name; `production` switches logs to JSON",
+    ),
+    s("HOST", "host", Some("0.0.0.0"), "Address to listen on"),
+    s(
+        "PORT",
+        "port",
+        Some("3000"),
+        "TCP port to listen on (0 = any free port)",
+    ),
+    s(
+        "MONGODB_URI",
+        "mongodb-uri",
+        None,
+        "MongoDB connection string; unset = embedded SQLite store",
+    ),
+    s(
+        "MONGODB_POOL_SIZE",
+        "mongodb-pool-size",
+        Some("10"),
+        "MongoDB connection pool size",
+    ),
+    s(
+        "MONGODB_USERNAME",
+        "mongodb-username",
+        None,
+        "MongoDB user (overrides the URI's)",
+    ),
+    s(
+        "MONGODB_PASSWORD",
+        "mongodb-password",
+        None,
+        "MongoDB password",
+    ),
+    s(
+        "REDIS_HOST",
+        "redis-host",
+        None,
+        "Redis host for the L2 cache; unset = no L2",
+    ),
+    s("REDIS_PORT", "redis-port", Some("6379"), "Redis port"),
+    s("REDIS_PASSWORD", "redis-password", None, "Redis password"),
+    s("REDIS_DB", "redis-db", Some("0"), "Redis database number"),
+    s(
+        "REDIS_URL",
+        "redis-url",
+        None,
+        "Redis URL (redis:// or rediss://), instead of REDIS_HOST/PORT",
+    ),
+    s(
+        "L1_CACHE_MAX_SIZE",
+        "l1-cache-max-size",
+        Some("500"),
+        "L1 cache capacity, in compiled models",
+    ),
+    s(
+        "L1_CACHE_TTL",
+        "l1-cache-ttl",
+        Some("300000"),
+        "L1 entry lifetime, milliseconds",
+    ),
+    s(
+        "L2_CACHE_TTL",
+        "l2-cache-ttl",
+        Some("1800000"),
+        "L2 entry lifetime, milliseconds",
+    ),
+    s(
+        "RATE_LIMIT_WINDOW_MS",
+        "rate-limit-window-ms",
+        Some("900000"),
+        "Rate-limit window, milliseconds",
+    ),
+    s(
+        "RATE_LIMIT_MAX_REQUESTS",
+        "rate-limit-max-requests",
+        Some("100"),
+        "Requests per client per window",
+    ),
+    s(
+        "LOG_LEVEL",
+        "log-level",
+        Some("info"),
+        "error, warn, info, http, verbose, debug, silly (or trace)",
+    ),
+    s(
+        "LOG_DIR",
+        "log-dir",
+        Some("logs"),
+        "Directory for error.log and combined.log",
+    ),
+    s(
+        "DATA_DIR",
+        "data-dir",
+        Some("./data"),
+        "Directory of the embedded store's SQLite files",
+    ),
+    s(
+        "MODELS_DIR",
+        "models-dir",
+        Some("./models"),
+        "Directory of model files (*.json)",
+    ),
+    s(
+        "TENANT_IDLE_TIMEOUT_MS",
+        "tenant-idle-timeout-ms",
+        Some("1800000"),
+        "Close a tenant's store after this long unused, milliseconds",
+    ),
+    s(
+        "TENANT_IDLE_CHECK_INTERVAL_MS",
+        "tenant-idle-check-interval-ms",
+        Some("300000"),
+        "How often idle tenant stores are looked for, milliseconds",
+    ),
+    s(
+        "MAX_OPEN_TENANTS",
+        "max-open-tenants",
+        Some("1000"),
+        "Most tenant stores open at once; the least recently used closes beyond it",
+    ),
+    s(
+        "SQLITE_POOL_SIZE",
+        "sqlite-pool-size",
+        Some("4"),
+        "Connections per tenant SQLite file",
+    ),
+    s(
+        "SQLITE_BUSY_TIMEOUT_MS",
+        "sqlite-busy-timeout-ms",
+        Some("5000"),
+        "How long a SQLite statement waits for a lock, milliseconds",
+    ),
+    s(
+        "SHUTDOWN_TIMEOUT_MS",
+        "shutdown-timeout-ms",
+        Some("30000"),
+        "How long SIGTERM waits for in-flight requests, milliseconds",
+    ),
+    s(
+        "BODY_LIMIT_BYTES",
+        "body-limit-bytes",
+        Some("10485760"),
+        "Largest request body, bytes (the seed's 10mb)",
+    ),
+];

@@ -1,0 +1,14 @@
+//! Every integration test of the binary, in one test executable (one link on a 2-core
+//! machine). Each test starts the real `dmr` on a free loopback port with its own
+//! temporary DATA_DIR and LOG_DIR, and talks HTTP to it.
+
+mod support;
+
+mod bad_input;
+mod connections;
+mod logs;
+mod seed_routes;
+mod services;
+mod shutdown;
+mod single_flight;
+mod startup;

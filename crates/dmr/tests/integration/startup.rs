@@ -1,0 +1,83 @@
+//! Start-up refuses bad configuration and broken model files, saying what and where.
+
+use std::time::Duration;
+
+use crate::support::TestServer;
+use crate::support::server::REPO_MODELS;
+
+async fn failed_start(builder: crate::support::server::Builder) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let output = tokio::time::timeout(
+        Duration::from_secs(30),
+        builder.command(dir.path()).output(),
+    )
+    .await
+    .expect("dmr should exit")
+    .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.code(), text)
+}
+
+#[tokio::test]
+async fn bad_values_stop_start_up_naming_every_variable() {
+    let (code, text) = failed_start(
+        TestServer::builder()
+            .env("PORT", "eighty")
+            .env("L1_CACHE_TTL", "-5")
+            .env("LOG_LEVEL", "chatty"),
+    )
+    .await;
+    assert_eq!(code, Some(2), "{text}");
+    assert!(
+        text.contains("PORT=\"eighty\" is invalid: expected a TCP port number"),
+        "{text}"
+    );
+    assert!(
+        text.contains("L1_CACHE_TTL=\"-5\" is invalid: expected a whole number of milliseconds"),
+        "{text}"
+    );
+    assert!(text.contains("LOG_LEVEL=\"chatty\" is invalid"), "{text}");
+}
+
+#[tokio::test]
+async fn a_broken_model_file_stops_start_up_with_file_line_and_reason() {
+    let models = tempfile::tempdir().unwrap();
+    for name in ["User.json", "Product.json"] {
+        std::fs::copy(format!("{REPO_MODELS}/{name}"), models.path().join(name)).unwrap();
+    }
+    std::fs::write(
+        models.path().join("Broken.json"),
+        "{\n  \"model\": \"Broken\",\n  \"schema\": {\n    \"title\": { \"type\": \"Strin\" }\n  }\n}\n",
+    )
+    .unwrap();
+    let (code, text) =
+        failed_start(TestServer::builder().env("MODELS_DIR", models.path().to_str().unwrap()))
+            .await;
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("Broken.json:4:"), "file and line: {text}");
+    assert!(text.contains("Strin"), "reason: {text}");
+}
+
+#[tokio::test]
+async fn mongodb_uri_is_refused_until_the_mongodb_store_exists() {
+    let (code, text) =
+        failed_start(TestServer::builder().env("MONGODB_URI", "mongodb://127.0.0.1:1")).await;
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("MONGODB_URI is set"), "{text}");
+}
+
+#[tokio::test]
+async fn a_port_in_use_is_named() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let (code, text) = failed_start(TestServer::builder().env("PORT", port.to_string())).await;
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains(&format!("PORT={port}: cannot listen")),
+        "{text}"
+    );
+}

@@ -1,0 +1,4 @@
+pub mod server;
+pub mod services;
+
+pub use server::TestServer;

@@ -1,0 +1,224 @@
+//! Starts the real `dmr serve` binary and talks to it.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use tempfile::TempDir;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+pub const REPO_MODELS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models");
+
+pub struct TestServer {
+    child: Child,
+    pub base: String,
+    pub dir: TempDir,
+    pub client: reqwest::Client,
+    output: Arc<Mutex<String>>,
+}
+
+#[derive(Default)]
+pub struct Builder {
+    env: Vec<(String, String)>,
+}
+
+impl Builder {
+    pub fn env(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.env.push((name.to_owned(), value.into()));
+        self
+    }
+
+    pub async fn start(self) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        self.start_in(dir).await
+    }
+
+    /// Starts on an existing directory (a restart keeps DATA_DIR).
+    pub async fn start_in(self, dir: TempDir) -> TestServer {
+        let mut child = self.command(dir.path()).spawn().expect("spawning dmr");
+        let output = Arc::new(Mutex::new(String::new()));
+        let (address_tx, address_rx) = tokio::sync::oneshot::channel();
+        collect_output(&mut child, Arc::clone(&output), address_tx);
+        let address = tokio::time::timeout(Duration::from_secs(30), address_rx)
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or_else(|| {
+                panic!(
+                    "dmr did not start listening; its output:\n{}",
+                    output.lock().unwrap()
+                )
+            });
+        TestServer {
+            child,
+            base: format!("http://{address}"),
+            dir,
+            client: reqwest::Client::builder()
+                .pool_max_idle_per_host(64)
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap(),
+            output,
+        }
+    }
+
+    /// The process, not started: for tests of start-up failures.
+    pub fn command(&self, dir: &Path) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_dmr"));
+        command
+            .arg("serve")
+            .current_dir(dir)
+            .env_clear()
+            .env("NODE_ENV", "test")
+            .env("HOST", "127.0.0.1")
+            .env("PORT", "0")
+            .env("DATA_DIR", dir.join("data"))
+            .env("LOG_DIR", dir.join("logs"))
+            .env("MODELS_DIR", REPO_MODELS)
+            .env("LOG_LEVEL", "info")
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        command
+    }
+}
+
+/// Copies stdout and stderr into `output`, and sends the address from the
+/// "listening on http://ADDR" line.
+fn collect_output(
+    child: &mut Child,
+    output: Arc<Mutex<String>>,
+    address: tokio::sync::oneshot::Sender<String>,
+) {
+    let stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let out = Arc::clone(&output);
+    tokio::spawn(async move {
+        let mut address = Some(address);
+        let mut lines = BufReader::new(stdout).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Some(rest) = line.split("listening on http://").nth(1)
+                && let Some(tx) = address.take()
+            {
+                let _ = tx.send(
+                    rest.split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned(),
+                );
+            }
+            out.lock().unwrap().push_str(&line);
+            out.lock().unwrap().push('\n');
+        }
+    });
+    tokio::spawn(async move {
+        let mut lines = BufReader::new(stderr).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            output.lock().unwrap().push_str(&line);
+            output.lock().unwrap().push('\n');
+        }
+    });
+}
+
+impl TestServer {
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    pub async fn start() -> Self {
+        Builder::default().start().await
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub fn log_dir(&self) -> PathBuf {
+        self.dir.path().join("logs")
+    }
+
+    pub fn output(&self) -> String {
+        self.output.lock().unwrap().clone()
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.child.id().expect("server still running") as i32
+    }
+
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&str>,
+    ) -> (StatusCode, Value) {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body.to_owned());
+        }
+        let response = request.send().await.expect("request failed");
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        let json = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{path}: body is not JSON ({e}): {text:?}"));
+        (status, json)
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.request(Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: &str) -> (StatusCode, Value) {
+        self.request(Method::POST, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        self.request(Method::DELETE, path, None).await
+    }
+
+    pub async fn stats(&self) -> Value {
+        let (status, body) = self.get("/api/models/stats").await;
+        assert_eq!(status, StatusCode::OK);
+        body
+    }
+
+    pub fn signal(&self, signal: i32) {
+        // SAFETY: kill(2) with a pid we own; no memory is touched.
+        let rc = unsafe { libc::kill(self.pid(), signal) };
+        assert_eq!(rc, 0, "kill({signal}) failed");
+    }
+
+    /// Waits for the process to exit and returns its exit code.
+    pub async fn wait(&mut self, limit: Duration) -> Option<i32> {
+        let status = tokio::time::timeout(limit, self.child.wait())
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "dmr did not exit within {limit:?}; output:\n{}",
+                    self.output()
+                )
+            })
+            .unwrap();
+        status.code()
+    }
+
+    /// The files in DATA_DIR.
+    pub fn data_files(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.data_dir())
+            .map(|entries| {
+                entries
+                    .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Makes sure the real services the tests start are installed, and tells the tests where:
+#   redis-server  from Debian's package            -> DMR_REDIS_SERVER
+#   secantusd-py  from PyPI (secantusdb), a MongoDB wire-protocol server -> DMR_SECANTUSD
+# Source it (`. scripts/test-services.sh`); it installs only what is missing.
+set -euo pipefail
+
+SECANTUSDB_VERSION="0.7.0b3"
+DMR_TOOLS_DIR="${DMR_TOOLS_DIR:-$HOME/.cache/dmr-test-tools}"
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+if ! command -v redis-server >/dev/null 2>&1; then
+    echo "test-services: installing redis-server (Debian package)" >&2
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+fi
+DMR_REDIS_SERVER="$(command -v redis-server)"
+
+venv="$DMR_TOOLS_DIR/venv"
+if ! "$venv/bin/secantusd-py" --help >/dev/null 2>&1; then
+    echo "test-services: installing secantusdb==$SECANTUSDB_VERSION into $venv" >&2
+    mkdir -p "$DMR_TOOLS_DIR"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q "secantusdb==$SECANTUSDB_VERSION"
+fi
+DMR_SECANTUSD="$venv/bin/secantusd-py"
+
+export DMR_REDIS_SERVER DMR_SECANTUSD

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole test suite, from a clean clone: installs the services the tests start where
+# missing, then runs every test of the workspace. Extra arguments go to the test runner.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+. scripts/test-services.sh
+
+if cargo nextest --version >/dev/null 2>&1; then
+    cargo nextest run --workspace --no-fail-fast "$@"
+else
+    cargo test --workspace --no-fail-fast "$@"
+fi
