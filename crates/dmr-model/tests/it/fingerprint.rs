@@ -244,3 +244,18 @@ fn normalised_user_is_readable() {
     );
     assert_eq!(json["options"], json!({"timestamps": true, "strict": true}));
 }
+
+#[test]
+fn floats_survive_normalisation_exactly() {
+    // serde_json alone reads this one ULP off; a stored definition read back
+    // must keep its fingerprint.
+    let src = r#"{"model": "M", "schema": {"n": {"type": "Number", "min": -1.6023069342110666e97, "max": 0.1}},
+      "virtuals": {"v": {"$add": ["$n", 2.2250738585072014e-308]}}}"#;
+    let def = parse_model(src, "m").unwrap();
+    let again = ModelDef::from_source_json(&def.source_json(), "db").unwrap();
+    assert_eq!(again, def);
+    assert_eq!(
+        def.schema.field("n").unwrap().opts.min,
+        Some(-1.6023069342110666e97)
+    );
+}

@@ -1,6 +1,8 @@
 //! Integration tests of dmr-model, in one binary so they link once.
 
+mod docs;
 mod errors;
+mod features;
 mod fingerprint;
 mod props;
 mod set;
