@@ -63,19 +63,9 @@ impl fmt::Display for JPath {
 /// Byte offsets of every value (and every object key) in the source.
 #[derive(Debug)]
 pub(crate) enum Node {
-    /// `end` is one past the last byte, so a number's text can be read back.
-    Scalar {
-        at: usize,
-        end: usize,
-    },
-    Array {
-        at: usize,
-        items: Vec<Node>,
-    },
-    Object {
-        at: usize,
-        entries: Vec<Entry>,
-    },
+    Scalar { at: usize },
+    Array { at: usize, items: Vec<Node> },
+    Object { at: usize, entries: Vec<Entry> },
 }
 
 #[derive(Debug)]
@@ -150,7 +140,7 @@ impl Scanner<'_> {
             }
             Some(b'"') => {
                 self.i = string_end(self.bytes, at);
-                Node::Scalar { at, end: self.i }
+                Node::Scalar { at }
             }
             _ => {
                 while let Some(c) = self.peek() {
@@ -159,7 +149,7 @@ impl Scanner<'_> {
                     }
                     self.i += 1;
                 }
-                Node::Scalar { at, end: self.i }
+                Node::Scalar { at }
             }
         }
     }
@@ -305,39 +295,6 @@ pub(crate) fn first_duplicate_key(node: &Node, path: &JPath) -> Option<(JPath, S
     }
 }
 
-/// Re-reads every non-integer number from its source text.
-///
-/// serde_json's default float parser may be one ULP off, so a definition
-/// printed and parsed again could change, and its fingerprint with it.
-/// Rust's parser rounds correctly, which makes print-then-parse exact.
-pub(crate) fn exact_floats(v: &mut serde_json::Value, node: &Node, src: &str) {
-    use serde_json::Value;
-    match (v, node) {
-        (Value::Number(n), Node::Scalar { at, end }) if n.is_f64() => {
-            let exact = src
-                .get(*at..*end)
-                .and_then(|text| text.parse::<f64>().ok())
-                .and_then(serde_json::Number::from_f64);
-            if let Some(exact) = exact {
-                *n = exact;
-            }
-        }
-        (Value::Array(items), Node::Array { items: nodes, .. }) => {
-            for (item, node) in items.iter_mut().zip(nodes) {
-                exact_floats(item, node, src);
-            }
-        }
-        (Value::Object(m), Node::Object { entries, .. }) => {
-            for e in entries {
-                if let Some(item) = m.get_mut(&e.key) {
-                    exact_floats(item, &e.value, src);
-                }
-            }
-        }
-        _ => {}
-    }
-}
-
 /// 1-based line and character column of a byte offset.
 pub(crate) fn line_col(src: &str, offset: usize) -> (usize, usize) {
     let mut off = offset.min(src.len());
@@ -406,20 +363,6 @@ mod tests {
         assert_eq!(line_col(src, value_offset(&tree, &missing)), (2, 8));
         assert!(exists(&tree, &p));
         assert!(!exists(&tree, &missing));
-    }
-
-    #[test]
-    fn floats_are_read_exactly() {
-        let text = "-1.6023069342110666e97";
-        let src = format!("[{text}, 1, 0.1]");
-        let mut v: serde_json::Value = serde_json::from_str(&src).unwrap();
-        exact_floats(&mut v, &scan(&src), &src);
-        assert_eq!(v[0].as_f64(), Some(text.parse::<f64>().unwrap()));
-        assert_eq!(v[1], serde_json::json!(1));
-        assert_eq!(
-            v[0].to_string().parse::<f64>().unwrap(),
-            v[0].as_f64().unwrap()
-        );
     }
 
     #[test]

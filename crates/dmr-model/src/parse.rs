@@ -31,7 +31,7 @@ const TIMESTAMP_FIELDS: [&str; 2] = ["createdAt", "updatedAt"];
 /// Parses one model file. `origin` names it in errors (e.g. `models/User.json`).
 pub fn parse_model(source: &str, origin: &str) -> Result<ModelDef> {
     let src = locate::strip_bom(source);
-    let mut root: Value = serde_json::from_str(src).map_err(|e| syntax_error(origin, src, &e))?;
+    let root: Value = serde_json::from_str(src).map_err(|e| syntax_error(origin, src, &e))?;
     let ctx = Ctx::new(origin, src);
     if let Some((path, key, at)) = locate::first_duplicate_key(ctx.tree(), &JPath::root()) {
         let reason = if path.is_root() {
@@ -41,7 +41,6 @@ pub fn parse_model(source: &str, origin: &str) -> Result<ModelDef> {
         };
         return Err(ctx.at(at, reason));
     }
-    locate::exact_floats(&mut root, ctx.tree(), src);
     let top = JPath::root();
     let Value::Object(m) = &root else {
         return Err(ctx.value_err(
