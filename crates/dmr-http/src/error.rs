@@ -19,6 +19,7 @@ pub enum ErrorCode {
     InvalidJson,
     InvalidBody,
     InvalidOperation,
+    ModelFilesInvalid,
     ModelNotFound,
     RouteNotFound,
     MethodNotAllowed,
@@ -30,12 +31,13 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 13] = [
+    pub const ALL: [ErrorCode; 14] = [
         Self::InvalidTenantId,
         Self::InvalidModelName,
         Self::InvalidJson,
         Self::InvalidBody,
         Self::InvalidOperation,
+        Self::ModelFilesInvalid,
         Self::ModelNotFound,
         Self::RouteNotFound,
         Self::MethodNotAllowed,
@@ -53,6 +55,7 @@ impl ErrorCode {
             Self::InvalidJson => "invalid_json",
             Self::InvalidBody => "invalid_body",
             Self::InvalidOperation => "invalid_operation",
+            Self::ModelFilesInvalid => "model_files_invalid",
             Self::ModelNotFound => "model_not_found",
             Self::RouteNotFound => "route_not_found",
             Self::MethodNotAllowed => "method_not_allowed",
@@ -71,6 +74,7 @@ impl ErrorCode {
             | Self::InvalidJson
             | Self::InvalidBody
             | Self::InvalidOperation => StatusCode::BAD_REQUEST,
+            Self::ModelFilesInvalid => StatusCode::UNPROCESSABLE_ENTITY,
             Self::ModelNotFound | Self::RouteNotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -86,6 +90,9 @@ impl ErrorCode {
 pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
+    /// Machine-readable particulars (for example every invalid model file), as
+    /// `error.details`.
+    pub details: Option<serde_json::Value>,
 }
 
 impl ApiError {
@@ -93,25 +100,36 @@ impl ApiError {
         Self {
             code,
             message: message.into(),
+            details: None,
         }
     }
 
     /// The JSON body, also used where a whole response is not wanted (per-model failures).
     pub fn body(&self) -> serde_json::Value {
         let status = self.code.status();
-        json!({
+        let mut body = json!({
             "error": {
                 "message": self.message,
                 "status": status.as_u16(),
                 "code": self.code.as_str(),
                 "timestamp": iso_millis(SystemTime::now()),
             }
-        })
+        });
+        if let Some(details) = &self.details {
+            body["error"]["details"] = details.clone();
+        }
+        body
     }
 }
 
 impl From<RegistryError> for ApiError {
     fn from(e: RegistryError) -> Self {
+        if let RegistryError::ModelFiles(errors) = &e {
+            return Self {
+                details: Some(json!(errors)),
+                ..Self::new(ErrorCode::ModelFilesInvalid, e.to_string())
+            };
+        }
         let code = match &e {
             RegistryError::InvalidTenantId(_) => ErrorCode::InvalidTenantId,
             RegistryError::ModelNotFound(_) => ErrorCode::ModelNotFound,
@@ -120,6 +138,7 @@ impl From<RegistryError> for ApiError {
             }
             RegistryError::Store(StoreError::Definition { .. }) => ErrorCode::ModelInvalid,
             RegistryError::Store(StoreError::Internal(_)) => ErrorCode::StoreError,
+            RegistryError::ModelFiles(_) => ErrorCode::ModelFilesInvalid,
         };
         Self::new(code, e.to_string())
     }

@@ -14,6 +14,7 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
         .route("/health", get(monitoring::health))
         .route("/stats", get(monitoring::stats))
         .route("/schemas", get(models::schemas))
+        .route("/schemas/reload", post(models::reload))
         .route("/cache", delete(cache::invalidate_all))
         .route("/cache/{tenant_id}", delete(cache::invalidate_tenant))
         .route("/connection/{tenant_id}", delete(cache::close_connection))

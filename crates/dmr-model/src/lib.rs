@@ -10,6 +10,7 @@
 
 mod ctx;
 mod defaults;
+mod diff;
 mod error;
 mod field;
 mod fingerprint;
@@ -25,6 +26,7 @@ mod suggest;
 mod virtuals;
 
 pub use defaults::{Generator, TemplateError};
+pub use diff::{Change, diff};
 pub use error::ModelError;
 pub use field::{DefaultValue, FieldDef, FieldOptions, FieldType, Schema};
 pub use index::{IndexDef, IndexKey, IndexOrder};

@@ -1,3 +1,4 @@
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -6,22 +7,44 @@ use dmr_store::{EnsuredCollection, TenantId};
 
 use crate::connections::OpenTenant;
 
-/// L1 key. The schema fingerprint is part of it, so a new model version compiles lazily,
-/// tenant by tenant, while entries of the old version age out.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// L1 key: (tenant, model name, schema fingerprint). The fingerprint is part of it, so a
+/// new model version compiles lazily, tenant by tenant. Holding the definition itself
+/// (not copies of its strings) keeps building a key free of allocation.
+#[derive(Debug, Clone)]
 pub struct ModelKey {
     pub tenant: TenantId,
-    pub model: Arc<str>,
-    pub fingerprint: Arc<str>,
+    pub def: Arc<ModelDef>,
 }
 
 impl ModelKey {
-    pub fn new(tenant: TenantId, def: &ModelDef) -> Self {
-        Self {
-            tenant,
-            model: Arc::from(def.name.as_str()),
-            fingerprint: Arc::from(def.fingerprint.as_str()),
-        }
+    pub fn new(tenant: TenantId, def: Arc<ModelDef>) -> Self {
+        Self { tenant, def }
+    }
+
+    pub fn model(&self) -> &str {
+        &self.def.name
+    }
+
+    pub fn fingerprint(&self) -> &str {
+        &self.def.fingerprint
+    }
+}
+
+impl PartialEq for ModelKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.tenant == other.tenant
+            && self.model() == other.model()
+            && self.fingerprint() == other.fingerprint()
+    }
+}
+
+impl Eq for ModelKey {}
+
+impl Hash for ModelKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.tenant.hash(state);
+        self.model().hash(state);
+        self.fingerprint().hash(state);
     }
 }
 

@@ -11,4 +11,8 @@ pub enum RegistryError {
     ModelNotFound(String),
     #[error("{0}")]
     Store(#[from] StoreError),
+    /// A reload found invalid model files (each entry `file:line:column: reason`); the
+    /// previous models stay in service.
+    #[error("model files are invalid ({} error(s)); the previous models stay in service", .0.len())]
+    ModelFiles(Vec<String>),
 }

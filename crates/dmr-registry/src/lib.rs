@@ -9,6 +9,7 @@ mod health;
 mod operation;
 mod registry;
 mod stats;
+mod versions;
 
 pub use compiled::{CompiledModel, ModelKey};
 pub use connections::{ConnectionInfo, OpenTenant};
@@ -17,3 +18,4 @@ pub use health::{CheckStatus, HealthReport, HealthStatus};
 pub use operation::{TestOperation, UnknownOperation};
 pub use registry::{L2Mode, Registry, RegistryConfig, TenantModels};
 pub use stats::StatsReport;
+pub use versions::{ModelSource, ReloadReport, VersionChange};

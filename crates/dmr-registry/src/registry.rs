@@ -1,6 +1,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use arc_swap::ArcSwap;
 use dmr_cache::L1Cache;
 use dmr_model::{ModelDef, ModelSet};
 use dmr_store::{Backend, CollectionSpec, StoreError, TenantId};
@@ -18,6 +19,7 @@ use crate::stats::{
     ActiveLock, CacheHits, CacheSection, ConnectionsSection, Counters, L2Section, RegistrySection,
     StatsReport,
 };
+use crate::versions::ModelSource;
 
 /// How the shared L2 tier stands in this process.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,12 +30,14 @@ pub enum L2Mode {
     Unavailable(String),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RegistryConfig {
     pub l1_max_size: u64,
     pub l1_ttl: Duration,
     pub max_open_tenants: usize,
     pub l2: L2Mode,
+    /// Where `reload` reads model files from; `None` for a fixed set.
+    pub model_source: Option<Arc<dyn ModelSource>>,
 }
 
 /// `GET /api/models/:tenantId`: every model that compiled, and every one that did not with
@@ -47,13 +51,17 @@ pub struct TenantModels {
 /// The registry: cheap to clone, shared by every request handler.
 #[derive(Clone)]
 pub struct Registry {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
-struct Inner {
-    backend: Arc<dyn Backend>,
-    models: ModelSet,
-    l1: L1Cache<ModelKey, Arc<CompiledModel>>,
+pub(crate) struct Inner {
+    pub(crate) backend: Arc<dyn Backend>,
+    /// The current model set; swapped whole by a reload, read lock-free by requests.
+    pub(crate) models: ArcSwap<ModelSet>,
+    pub(crate) model_source: Option<Arc<dyn ModelSource>>,
+    /// Serialises reloads.
+    pub(crate) reloading: tokio::sync::Mutex<()>,
+    pub(crate) l1: L1Cache<ModelKey, Arc<CompiledModel>>,
     connections: ConnectionManager,
     counters: Counters,
     l2: L2Mode,
@@ -66,7 +74,9 @@ impl Registry {
             inner: Arc::new(Inner {
                 connections: ConnectionManager::new(Arc::clone(&backend), config.max_open_tenants),
                 backend,
-                models,
+                models: ArcSwap::from_pointee(models),
+                model_source: config.model_source,
+                reloading: tokio::sync::Mutex::new(()),
                 l1: L1Cache::new(config.l1_max_size, config.l1_ttl),
                 counters: Counters::default(),
                 l2: config.l2,
@@ -75,8 +85,9 @@ impl Registry {
         }
     }
 
-    pub fn models(&self) -> &ModelSet {
-        &self.inner.models
+    /// The current model set (a snapshot: a reload does not change it under the caller).
+    pub fn models(&self) -> Arc<ModelSet> {
+        self.inner.models.load_full()
     }
 
     pub fn backend_kind(&self) -> &'static str {
@@ -87,7 +98,7 @@ impl Registry {
     /// were new.
     pub async fn record_schema_versions(&self) -> Result<usize, RegistryError> {
         let mut new = 0;
-        for def in self.inner.models.iter() {
+        for def in self.models().iter() {
             let added = self
                 .inner
                 .backend
@@ -101,10 +112,12 @@ impl Registry {
         Ok(new)
     }
 
-    fn definition(&self, name: &str) -> Result<&Arc<ModelDef>, RegistryError> {
+    fn definition(&self, name: &str) -> Result<Arc<ModelDef>, RegistryError> {
         self.inner
             .models
+            .load()
             .get(name)
+            .cloned()
             .ok_or_else(|| RegistryError::ModelNotFound(name.to_owned()))
     }
 
@@ -116,7 +129,7 @@ impl Registry {
         name: &str,
     ) -> Result<Arc<CompiledModel>, RegistryError> {
         let def = self.definition(name)?;
-        let key = ModelKey::new(tenant.clone(), def);
+        let key = ModelKey::new(tenant.clone(), Arc::clone(&def));
         if let Some(compiled) = self.inner.l1.get(&key).await {
             compiled.open.touch();
             return Ok(compiled);
@@ -124,7 +137,7 @@ impl Registry {
         let result = self
             .inner
             .l1
-            .get_or_load(key, self.compile(tenant, def))
+            .get_or_load(key, self.compile(tenant, &def))
             .await
             .map_err(|e| (*e).clone());
         if result.is_err() {
@@ -179,7 +192,8 @@ impl Registry {
 
     /// Compiles every model for the tenant, concurrently.
     pub async fn tenant_models(&self, tenant: &TenantId) -> TenantModels {
-        let names: Vec<&str> = self.inner.models.names().collect();
+        let models = self.models();
+        let names: Vec<&str> = models.names().collect();
         let results =
             futures_util::future::join_all(names.iter().map(|name| self.model(tenant, name))).await;
         let mut out = TenantModels {
@@ -206,7 +220,7 @@ impl Registry {
         let compiled = self.model(tenant, model).await?;
         let result = match Self::run_on(&compiled, operation).await {
             Err(StoreError::Closed) => {
-                let key = ModelKey::new(tenant.clone(), &compiled.def);
+                let key = ModelKey::new(tenant.clone(), Arc::clone(&compiled.def));
                 self.inner.l1.invalidate_if(move |k, _| k == &key);
                 let fresh = self.model(tenant, model).await?;
                 Self::run_on(&fresh, operation).await
@@ -281,10 +295,11 @@ impl Registry {
         let counters = &self.inner.counters;
         let connections = self.inner.connections.list();
         let l2 = self.l2_check();
+        let models = self.models();
         StatsReport {
             registry: RegistrySection {
-                registered_schemas: self.inner.models.len(),
-                schemas: self.inner.models.names().map(str::to_owned).collect(),
+                registered_schemas: models.len(),
+                schemas: models.names().map(str::to_owned).collect(),
                 active_locks: Counters::read(&counters.active_locks),
                 cache_hits: CacheHits { l1: l1.hits, l2: 0 },
                 cache_misses: l1.misses,

@@ -35,6 +35,7 @@ async fn registry(max_open_tenants: usize) -> (Registry, tempfile::TempDir) {
             l1_ttl: Duration::from_secs(300),
             max_open_tenants,
             l2: L2Mode::Disabled,
+            model_source: None,
         },
     );
     (registry, dir)
@@ -196,4 +197,111 @@ async fn invalidation_forces_a_recompile() {
     registry.invalidate_all();
     registry.model(&tenant("b"), "User").await.unwrap();
     assert_eq!(registry.stats().await.registry.model_creations, 4);
+}
+
+/// Model files held in memory, changed by the test between reloads.
+struct Files(std::sync::Mutex<Vec<(String, String)>>);
+
+#[async_trait::async_trait]
+impl dmr_registry::ModelSource for Files {
+    async fn load(&self) -> Result<ModelSet, Vec<String>> {
+        ModelSet::from_sources(self.0.lock().unwrap().clone())
+            .map_err(|errors| errors.iter().map(ToString::to_string).collect())
+    }
+}
+
+#[tokio::test]
+async fn a_reload_recompiles_changed_models_lazily_and_keeps_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = SqliteBackend::open(SqliteConfig {
+        data_dir: dir.path().to_path_buf(),
+        pool_size: 2,
+        busy_timeout: Duration::from_secs(5),
+    })
+    .await
+    .unwrap();
+    let user = include_str!("../../../models/User.json").to_owned();
+    let product = include_str!("../../../models/Product.json").to_owned();
+    let files = Arc::new(Files(std::sync::Mutex::new(vec![
+        ("User.json".into(), user.clone()),
+        ("Product.json".into(), product.clone()),
+    ])));
+    let registry = Registry::new(
+        Arc::new(backend),
+        files.load_now(),
+        RegistryConfig {
+            l1_max_size: 100,
+            l1_ttl: Duration::from_secs(300),
+            max_open_tenants: 10,
+            l2: L2Mode::Disabled,
+            model_source: Some(files.clone()),
+        },
+    );
+    let before = registry.model(&tenant("acme"), "User").await.unwrap();
+    registry.model(&tenant("acme"), "Product").await.unwrap();
+
+    // A new optional field: a new version of User; Product unchanged.
+    let changed_user = user.replacen(
+        "\"schema\": {",
+        "\"schema\": {\n    \"nickname\": \"String\",",
+        1,
+    );
+    assert_ne!(changed_user, user, "the edit applies");
+    *files.0.lock().unwrap() = vec![
+        ("User.json".into(), changed_user),
+        ("Product.json".into(), product),
+    ];
+    let report = registry.reload().await.unwrap();
+    assert_eq!(report.unchanged, ["Product"]);
+    assert_eq!(report.changed.len(), 1);
+    assert_eq!(report.changed[0].from, before.def.fingerprint);
+
+    let after = registry.model(&tenant("acme"), "User").await.unwrap();
+    assert_eq!(after.def.fingerprint, report.changed[0].to);
+    assert!(after.def.schema.field("nickname").is_some());
+    registry.model(&tenant("acme"), "Product").await.unwrap();
+    assert_eq!(
+        registry.stats().await.registry.model_creations,
+        3,
+        "only User recompiled"
+    );
+
+    // Broken files change nothing.
+    files
+        .0
+        .lock()
+        .unwrap()
+        .push(("Broken.json".into(), "{\"model\": ".into()));
+    match registry.reload().await {
+        Err(RegistryError::ModelFiles(errors)) => {
+            assert!(errors[0].starts_with("Broken.json:1:"), "{errors:?}")
+        }
+        other => panic!("expected invalid model files, got {other:?}"),
+    }
+    assert_eq!(
+        registry.models().get("User").unwrap().fingerprint,
+        after.def.fingerprint
+    );
+
+    // A removed model is gone.
+    files
+        .0
+        .lock()
+        .unwrap()
+        .retain(|(name, _)| name == "User.json");
+    let report = registry.reload().await.unwrap();
+    assert_eq!(report.removed, ["Product"]);
+    assert_eq!(
+        registry
+            .model(&tenant("acme"), "Product")
+            .await
+            .unwrap_err(),
+        RegistryError::ModelNotFound("Product".into())
+    );
+}
+
+impl Files {
+    fn load_now(&self) -> ModelSet {
+        ModelSet::from_sources(self.0.lock().unwrap().clone()).unwrap()
+    }
 }

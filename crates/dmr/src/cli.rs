@@ -30,6 +30,9 @@ pub enum Commands {
 pub enum ModelsCommand {
     /// Validate the model files in DIR (default: MODELS_DIR or ./models); non-zero exit on any error.
     Check { dir: Option<PathBuf> },
+    /// Compare two versions of model files (two files, or two directories matched by model
+    /// name). Exit 0: no breaking change; 3: breaking changes; 1: an input is invalid.
+    Diff { old: PathBuf, new: PathBuf },
 }
 
 /// `dmr serve` flags: `--env-file` plus one flag per setting (`--port` for PORT, ...).

@@ -1,5 +1,4 @@
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -8,6 +7,7 @@ mod cli;
 mod config;
 mod logging;
 mod model_files;
+mod models_command;
 mod serve;
 mod settings;
 
@@ -17,7 +17,8 @@ use config::Config;
 fn main() -> ExitCode {
     match Cli::parse().command {
         Commands::Serve(args) => serve(args),
-        Commands::Models(ModelsCommand::Check { dir }) => check_models(dir),
+        Commands::Models(ModelsCommand::Check { dir }) => models_command::check(dir),
+        Commands::Models(ModelsCommand::Diff { old, new }) => models_command::diff(&old, &new),
     }
 }
 
@@ -61,30 +62,6 @@ fn serve(args: ServeArgs) -> ExitCode {
         Err(e) => {
             tracing::error!(error = %format!("{e:#}"), "dmr stopped");
             eprintln!("dmr: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-fn check_models(dir: Option<PathBuf>) -> ExitCode {
-    let dir = dir
-        .or_else(|| std::env::var_os("MODELS_DIR").map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from("./models"));
-    match model_files::load(&dir) {
-        Ok(models) => {
-            for model in models.iter() {
-                println!(
-                    "ok  {} (collection {}, {} indexes, fingerprint {})",
-                    model.name,
-                    model.collection,
-                    model.indexes.len(),
-                    model.fingerprint
-                );
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("{e}");
             ExitCode::FAILURE
         }
     }

@@ -12,7 +12,7 @@ use dmr_store_sqlite::{SqliteBackend, SqliteConfig};
 use tokio::net::TcpListener;
 
 use crate::config::Config;
-use crate::model_files;
+use crate::model_files::{self, ModelsDir};
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
     log_settings(&config);
@@ -60,6 +60,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             l1_ttl: config.l1_cache_ttl,
             max_open_tenants: config.max_open_tenants,
             l2,
+            model_source: Some(Arc::new(ModelsDir(config.models_dir.clone()))),
         },
     );
     registry
@@ -90,6 +91,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     tracing::info!(address = %local, environment = %config.node_env, backend = registry.backend_kind(), "listening on http://{local}");
 
     let sweeper = tokio::spawn(sweep_idle_tenants(registry.clone(), config.clone()));
+    let reloader = tokio::spawn(reload_on_sighup(registry.clone()));
 
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(
@@ -108,6 +110,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     );
     let _ = stop_tx.send(());
     sweeper.abort();
+    reloader.abort();
     match tokio::time::timeout(config.shutdown_timeout, server).await {
         Ok(Ok(Ok(()))) => tracing::info!("in-flight requests drained"),
         Ok(Ok(Err(e))) => tracing::error!(error = %e, "server stopped with an error"),
@@ -153,6 +156,27 @@ async fn sweep_idle_tenants(registry: Registry, config: Config) {
         let closed = registry.close_idle(config.tenant_idle_timeout).await;
         if !closed.is_empty() {
             tracing::info!(closed = closed.len(), "idle tenant sweep");
+        }
+    }
+}
+
+/// `kill -HUP`: reload the model files; broken files are logged and change nothing.
+async fn reload_on_sighup(registry: Registry) {
+    let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+    else {
+        tracing::error!(
+            "cannot install the SIGHUP handler; reload with POST /api/models/schemas/reload"
+        );
+        return;
+    };
+    while hangups.recv().await.is_some() {
+        tracing::info!("SIGHUP: reloading model files");
+        if let Err(e) = registry.reload().await {
+            let details = match &e {
+                dmr_registry::RegistryError::ModelFiles(errors) => errors.join("; "),
+                other => other.to_string(),
+            };
+            tracing::error!(error = %e, details = %details, "model reload failed");
         }
     }
 }

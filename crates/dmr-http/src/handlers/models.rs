@@ -13,10 +13,23 @@ use crate::error::{ApiError, ErrorCode};
 use crate::extract::{ModelName, Tenant, check_model_name, json_body};
 use crate::state::AppState;
 
-/// `GET /api/models/schemas`
+/// `GET /api/models/schemas`, with each model's current version (fingerprint).
 pub async fn schemas(State(state): State<AppState>) -> Json<Value> {
-    let names: Vec<&str> = state.registry.models().names().collect();
-    Json(json!({ "count": names.len(), "schemas": names }))
+    let models = state.registry.models();
+    let names: Vec<&str> = models.names().collect();
+    let versions: serde_json::Map<String, Value> = models
+        .iter()
+        .map(|def| (def.name.clone(), Value::from(def.fingerprint.as_str())))
+        .collect();
+    Json(json!({ "count": names.len(), "schemas": names, "versions": versions }))
+}
+
+/// `POST /api/models/schemas/reload`: reads the model files again (as SIGHUP does).
+pub async fn reload(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let report = state.registry.reload().await?;
+    Ok(Json(
+        json!({ "message": "Schemas reloaded", "report": report }),
+    ))
 }
 
 /// `GET /api/models/:tenantId`: compiles every model for the tenant. Models that fail are

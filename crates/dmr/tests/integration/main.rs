@@ -12,3 +12,4 @@ mod services;
 mod shutdown;
 mod single_flight;
 mod startup;
+mod versions;
