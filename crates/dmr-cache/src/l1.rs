@@ -68,6 +68,19 @@ where
         self.cache.try_get_with(key, load).await
     }
 
+    /// A cached value without counting a hit or a miss (fallback lookups).
+    pub async fn peek(&self, key: &K) -> Option<V> {
+        self.cache.get(key).await
+    }
+
+    pub async fn insert(&self, key: K, value: V) {
+        self.cache.insert(key, value).await;
+    }
+
+    pub async fn invalidate(&self, key: &K) {
+        self.cache.invalidate(key).await;
+    }
+
     /// Drops every entry whose key matches. Applies to lookups at once; memory is
     /// reclaimed by moka's maintenance.
     pub fn invalidate_if(&self, predicate: impl Fn(&K, &V) -> bool + Send + Sync + 'static) {

@@ -263,10 +263,16 @@ fn check_literal(
                 return Err(bad("a string"));
             };
             let s = o.apply_setters(s);
-            let len = s.chars().count() as u64;
+            let len = crate::js::utf16_len(&s) as u64;
             if o.minlength.is_some_and(|min| len < min) || o.maxlength.is_some_and(|max| len > max)
             {
                 return Err(ctx.value_err(path, "the default violates minlength/maxlength"));
+            }
+            if o.match_pattern
+                .as_ref()
+                .is_some_and(|p| !s.is_empty() && !p.is_match(&s))
+            {
+                return Err(ctx.value_err(path, "the default does not match \"match\""));
             }
             Value::String(s)
         }

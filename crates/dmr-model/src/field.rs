@@ -4,7 +4,9 @@ use serde_json::Value;
 
 use crate::defaults::Generator;
 use crate::index::IndexOrder;
+use crate::js;
 use crate::paths::{self, Target};
+use crate::pattern::Pattern;
 
 /// An ordered list of fields; order is the declaration order of the file.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -101,9 +103,9 @@ pub struct FieldOptions {
     pub minlength_message: Option<String>,
     pub maxlength: Option<u64>,
     pub maxlength_message: Option<String>,
-    /// A regular expression the whole value is tested against (not anchored
-    /// unless the pattern anchors itself, as in Mongoose).
-    pub match_pattern: Option<String>,
+    /// A regular expression the value is tested against (not anchored
+    /// unless the pattern anchors itself, as in Mongoose), compiled when parsed.
+    pub match_pattern: Option<Pattern>,
     pub match_message: Option<String>,
     pub lowercase: bool,
     pub uppercase: bool,
@@ -120,7 +122,7 @@ impl FieldOptions {
     /// Mongoose's string setters: `trim`, then `lowercase` / `uppercase`.
     /// Casting applies them to every written value, defaults included.
     pub fn apply_setters(&self, s: &str) -> String {
-        let s = if self.trim { s.trim() } else { s };
+        let s = if self.trim { js::trim(s) } else { s };
         if self.lowercase {
             s.to_lowercase()
         } else if self.uppercase {

@@ -5,25 +5,40 @@
 //! schema, every index the model needs, declarative virtuals, default
 //! generators and a fingerprint that changes exactly when the definition does.
 //!
+//! It also processes documents exactly as Mongoose 8 does (casting, setters,
+//! defaults, `_id`s, timestamps, strict mode, validation with Mongoose-shaped
+//! errors, virtuals on output): see [`ModelDef::prepare_insert`].
+//!
 //! Pure code: no file, network or clock access. Callers hand in file text,
-//! and the time and randomness a default generator needs.
+//! and the time and randomness writes need ([`WriteContext`]).
 
+mod cast;
+mod cast_path;
 mod ctx;
+mod date;
 mod defaults;
 mod diff;
 mod error;
 mod field;
 mod fingerprint;
 mod index;
+mod js;
 mod locate;
 mod model;
 mod naming;
+pub mod object_id;
+mod output;
 mod parse;
 mod paths;
+mod pattern;
+mod prepare;
 mod schema;
 mod set;
 mod suggest;
+mod validate;
+mod validation_error;
 mod virtuals;
+mod walk;
 
 pub use defaults::{Generator, TemplateError};
 pub use diff::{Change, diff};
@@ -33,5 +48,8 @@ pub use index::{IndexDef, IndexKey, IndexOrder};
 pub use model::{ModelDef, Strict};
 pub use naming::{default_collection_name, is_valid_collection_name, is_valid_model_name};
 pub use parse::parse_model;
+pub use pattern::Pattern;
+pub use prepare::WriteContext;
 pub use set::ModelSet;
+pub use validation_error::{FieldError, ValidationError};
 pub use virtuals::{Expr, VirtualDef};

@@ -13,6 +13,7 @@ use crate::field::{FieldDef, FieldOptions, FieldType, Schema};
 use crate::index::IndexOrder;
 use crate::locate::JPath;
 use crate::naming::field_name_problem;
+use crate::pattern::{Pattern, describe_error};
 use crate::suggest::{closest, hint};
 
 type Result<T> = std::result::Result<T, ModelError>;
@@ -106,6 +107,12 @@ pub(crate) fn parse_schema(
         }
         if let Some(problem) = field_name_problem(name) {
             return Err(ctx.key_err(&p, problem));
+        }
+        if kind == SchemaKind::Root && name == "__v" {
+            return Err(ctx.key_err(
+                &p,
+                "\"__v\" is the version key, set on every write, and cannot be declared",
+            ));
         }
         let field = parse_field(ctx, v, &p, Role::Field)?;
         schema.fields.push((name.clone(), field));
@@ -532,7 +539,7 @@ fn pattern_with_message(
     ctx: &Ctx,
     v: &Value,
     path: &JPath,
-) -> Result<(Option<String>, Option<String>)> {
+) -> Result<(Option<Pattern>, Option<String>)> {
     let (p, msg) = with_message(v);
     let Some(pattern) = p.and_then(Value::as_str).filter(|s| !s.is_empty()) else {
         return Err(ctx.value_err(
@@ -546,7 +553,25 @@ fn pattern_with_message(
             "write the pattern without JavaScript's slashes (\"^[a-z]+$\"); flags go inline, e.g. \"(?i)^[a-z]+$\"",
         ));
     }
-    Ok((Some(pattern.to_owned()), msg))
+    // Compiled now, so a bad pattern is reported here and not on every write.
+    let pp = if matches!(v, Value::Array(_)) {
+        path.index(0)
+    } else {
+        path.clone()
+    };
+    match Pattern::new(pattern) {
+        Ok(p) => Ok((Some(p), msg)),
+        Err(e) => {
+            let (reason, at) = describe_error(&e);
+            let reason = format!(
+                "invalid regular expression: {reason} (Rust regex syntax: no look-around or backreferences; flags inline, e.g. \"(?i)\")"
+            );
+            Err(match at {
+                Some(i) => ctx.char_err(&pp, i, reason),
+                None => ctx.value_err(&pp, reason),
+            })
+        }
+    }
 }
 
 /// `/.../flags`, as pasted from JavaScript source.

@@ -6,6 +6,7 @@ use dmr_model::ModelDef;
 use dmr_store::{EnsuredCollection, TenantId};
 
 use crate::connections::OpenTenant;
+use crate::invalidation::Stamp;
 
 /// L1 key: (tenant, model name, schema fingerprint). The fingerprint is part of it, so a
 /// new model version compiles lazily, tenant by tenant. Holding the definition itself
@@ -58,6 +59,8 @@ pub struct CompiledModel {
     pub collection: String,
     pub ensured: EnsuredCollection,
     pub compiled_at: SystemTime,
+    /// The invalidation generations its load started under.
+    pub(crate) stamp: Stamp,
     pub(crate) open: Arc<OpenTenant>,
 }
 

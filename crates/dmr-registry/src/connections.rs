@@ -93,17 +93,25 @@ impl ConnectionManager {
         self.slots.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The tenant's open store, provisioning the tenant and opening its store on first use.
-    pub(crate) async fn get_or_open(&self, tenant: &TenantId) -> Result<Opened, StoreError> {
+    /// The tenant's open store, opening it on first use. `provision` records the tenant in
+    /// the control plane first (a compile does; a rebuild from L2 knows the compiling
+    /// instance did).
+    pub(crate) async fn get_or_open(
+        &self,
+        tenant: &TenantId,
+        provision: bool,
+    ) -> Result<Opened, StoreError> {
         let slot = Arc::clone(self.slots().entry(tenant.clone()).or_default());
         let opened_here = AtomicBool::new(false);
         let result = slot
             .open
             .get_or_try_init(|| async {
                 opened_here.store(true, Ordering::Relaxed);
-                let record = self.backend.provision_tenant(tenant).await?;
-                if record.created_now {
-                    tracing::info!(tenant = %tenant, database = %record.database_name, "tenant provisioned on first use");
+                if provision {
+                    let record = self.backend.provision_tenant(tenant).await?;
+                    if record.created_now {
+                        tracing::info!(tenant = %tenant, database = %record.database_name, "tenant provisioned on first use");
+                    }
                 }
                 let store = self.backend.open_tenant(tenant).await?;
                 tracing::debug!(tenant = %tenant, "tenant store opened");

@@ -5,9 +5,12 @@
 mod compiled;
 mod connections;
 mod error;
+mod fleet;
 mod health;
+mod invalidation;
 mod operation;
 mod registry;
+mod report;
 mod stats;
 mod versions;
 
@@ -16,6 +19,6 @@ pub use connections::{ConnectionInfo, OpenTenant};
 pub use error::RegistryError;
 pub use health::{CheckStatus, HealthReport, HealthStatus};
 pub use operation::{TestOperation, UnknownOperation};
-pub use registry::{L2Mode, Registry, RegistryConfig, TenantModels};
+pub use registry::{Registry, RegistryConfig, TenantModels};
 pub use stats::StatsReport;
 pub use versions::{ModelSource, ReloadReport, VersionChange};

@@ -2,7 +2,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use arc_swap::ArcSwap;
-use dmr_cache::L1Cache;
+use dmr_cache::{L1Cache, SharedTier};
 use dmr_model::{ModelDef, ModelSet};
 use dmr_store::{Backend, CollectionSpec, StoreError, TenantId};
 use serde_json::Value;
@@ -10,34 +10,40 @@ use serde_json::Value;
 use crate::compiled::{CompiledModel, ModelKey};
 use crate::connections::ConnectionManager;
 use crate::error::RegistryError;
-use crate::health::{
-    CacheChecks, CheckStatus, Checks, ConnectionsCheck, HealthReport, HealthStatus, L1Check,
-    L2Check, StoreCheck,
-};
+use crate::invalidation::{Generations, Stamp};
 use crate::operation::TestOperation;
-use crate::stats::{
-    ActiveLock, CacheHits, CacheSection, ConnectionsSection, Counters, L2Section, RegistrySection,
-    StatsReport,
-};
+use crate::stats::{ActiveLock, Counters};
 use crate::versions::ModelSource;
-
-/// How the shared L2 tier stands in this process.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum L2Mode {
-    /// Not configured: L1 and the store only, by choice.
-    Disabled,
-    /// Configured but not usable, with the reason; health reports `degraded`.
-    Unavailable(String),
-}
 
 #[derive(Clone)]
 pub struct RegistryConfig {
     pub l1_max_size: u64,
     pub l1_ttl: Duration,
     pub max_open_tenants: usize,
-    pub l2: L2Mode,
     /// Where `reload` reads model files from; `None` for a fixed set.
     pub model_source: Option<Arc<dyn ModelSource>>,
+    /// The tier shared by the fleet (L2, fleet lock, backplane); `None` for one instance.
+    pub shared: Option<Arc<dyn SharedTier>>,
+    /// How long a request waits for another instance's compile before compiling itself.
+    pub fleet_wait: Duration,
+    /// How long past its L1 lifetime the last good compiled model may still be served
+    /// when a refresh fails because the store is unreachable.
+    pub fail_safe_grace: Duration,
+}
+
+impl Default for RegistryConfig {
+    /// The seed's defaults, one instance, no reload source.
+    fn default() -> Self {
+        Self {
+            l1_max_size: 500,
+            l1_ttl: Duration::from_secs(300),
+            max_open_tenants: 1000,
+            model_source: None,
+            shared: None,
+            fleet_wait: Duration::from_secs(10),
+            fail_safe_grace: Duration::from_secs(300),
+        }
+    }
 }
 
 /// `GET /api/models/:tenantId`: every model that compiled, and every one that did not with
@@ -62,10 +68,14 @@ pub(crate) struct Inner {
     /// Serialises reloads.
     pub(crate) reloading: tokio::sync::Mutex<()>,
     pub(crate) l1: L1Cache<ModelKey, Arc<CompiledModel>>,
-    connections: ConnectionManager,
-    counters: Counters,
-    l2: L2Mode,
-    max_open_tenants: usize,
+    /// The last good compile of each key, kept `fail_safe_grace` longer than L1 keeps it.
+    pub(crate) last_good: L1Cache<ModelKey, Arc<CompiledModel>>,
+    pub(crate) connections: ConnectionManager,
+    pub(crate) counters: Counters,
+    pub(crate) shared: Option<Arc<dyn SharedTier>>,
+    pub(crate) generations: Generations,
+    pub(crate) fleet_wait: Duration,
+    pub(crate) max_open_tenants: usize,
 }
 
 impl Registry {
@@ -78,8 +88,11 @@ impl Registry {
                 model_source: config.model_source,
                 reloading: tokio::sync::Mutex::new(()),
                 l1: L1Cache::new(config.l1_max_size, config.l1_ttl),
+                last_good: L1Cache::new(config.l1_max_size, config.l1_ttl + config.fail_safe_grace),
                 counters: Counters::default(),
-                l2: config.l2,
+                shared: config.shared,
+                generations: Generations::default(),
+                fleet_wait: config.fleet_wait,
                 max_open_tenants: config.max_open_tenants,
             }),
         }
@@ -121,8 +134,8 @@ impl Registry {
             .ok_or_else(|| RegistryError::ModelNotFound(name.to_owned()))
     }
 
-    /// The compiled model for (tenant, model): from L1, or compiled once however many
-    /// requests miss at the same time.
+    /// The compiled model for (tenant, model): from L1, else from L2, else compiled once
+    /// however many requests (of this instance, and of the fleet) miss at the same time.
     pub async fn model(
         &self,
         tenant: &TenantId,
@@ -134,30 +147,81 @@ impl Registry {
             compiled.open.touch();
             return Ok(compiled);
         }
-        let result = self
+        let loaded = self
             .inner
             .l1
-            .get_or_load(key, self.compile(tenant, &def))
+            .get_or_load(key.clone(), self.load(tenant, &def))
             .await
             .map_err(|e| (*e).clone());
-        if result.is_err() {
-            Counters::bump(&self.inner.counters.errors);
+        match loaded {
+            Ok(compiled) => {
+                // An invalidation that raced this load: hand the result to the callers
+                // that waited for it, but do not keep it.
+                if !self.inner.generations.is_current(compiled.stamp, tenant) {
+                    self.inner.l1.invalidate(&key).await;
+                }
+                Ok(compiled)
+            }
+            Err(error) => {
+                Counters::bump(&self.inner.counters.errors);
+                self.fail_safe(&key, error).await
+            }
         }
-        result
     }
 
-    /// Opens the tenant's store (provisioning the tenant on first use), ensures the
-    /// collection and its indexes, and builds the handle.
-    async fn compile(
+    /// When a refresh fails because the store cannot be reached, the last good compile
+    /// keeps serving for the grace period.
+    async fn fail_safe(
+        &self,
+        key: &ModelKey,
+        error: RegistryError,
+    ) -> Result<Arc<CompiledModel>, RegistryError> {
+        if let RegistryError::Store(StoreError::Unavailable(reason)) = &error
+            && let Some(last) = self.inner.last_good.peek(key).await
+        {
+            Counters::bump(&self.inner.counters.fail_safe_served);
+            tracing::warn!(
+                tenant = %key.tenant, model = key.model(), reason = %reason,
+                "store unreachable: serving the last good compiled model"
+            );
+            return Ok(last);
+        }
+        Err(error)
+    }
+
+    /// One load for every caller that missed L1 on this key.
+    async fn load(
         &self,
         tenant: &TenantId,
         def: &Arc<ModelDef>,
     ) -> Result<Arc<CompiledModel>, RegistryError> {
+        Counters::bump(&self.inner.counters.loads);
+        let stamp = self.inner.generations.stamp(tenant);
+        let compiled = match &self.inner.shared {
+            Some(tier) => self.load_shared(tier.as_ref(), tenant, def, stamp).await?,
+            None => self.compile(tenant, def, stamp).await?,
+        };
+        let key = ModelKey::new(tenant.clone(), Arc::clone(def));
+        self.inner
+            .last_good
+            .insert(key, Arc::clone(&compiled))
+            .await;
+        Ok(compiled)
+    }
+
+    /// Opens the tenant's store (provisioning the tenant on first use), ensures the
+    /// collection and its indexes, and builds the handle.
+    pub(crate) async fn compile(
+        &self,
+        tenant: &TenantId,
+        def: &Arc<ModelDef>,
+        stamp: Stamp,
+    ) -> Result<Arc<CompiledModel>, RegistryError> {
         let _lock = ActiveLock::hold(&self.inner.counters.active_locks);
         let started = Instant::now();
-        let opened = self.inner.connections.get_or_open(tenant).await?;
+        let opened = self.inner.connections.get_or_open(tenant, true).await?;
         for evicted in &opened.evicted {
-            self.invalidate_tenant(evicted);
+            self.invalidate_local(evicted);
         }
         let spec = CollectionSpec {
             name: def.collection.clone(),
@@ -186,6 +250,7 @@ impl Registry {
             collection: def.collection.clone(),
             ensured,
             compiled_at: SystemTime::now(),
+            stamp,
             open: opened.tenant,
         }))
     }
@@ -221,7 +286,7 @@ impl Registry {
         let result = match Self::run_on(&compiled, operation).await {
             Err(StoreError::Closed) => {
                 let key = ModelKey::new(tenant.clone(), Arc::clone(&compiled.def));
-                self.inner.l1.invalidate_if(move |k, _| k == &key);
+                self.inner.l1.invalidate(&key).await;
                 let fresh = self.model(tenant, model).await?;
                 Self::run_on(&fresh, operation).await
             }
@@ -250,126 +315,5 @@ impl Registry {
                 .unwrap_or(Value::Null),
             TestOperation::Find => Value::Array(store.find(collection, 10).await?),
         })
-    }
-
-    pub fn invalidate_tenant(&self, tenant: &TenantId) {
-        let tenant = tenant.clone();
-        self.inner.l1.invalidate_if(move |k, _| k.tenant == tenant);
-    }
-
-    pub fn invalidate_all(&self) {
-        self.inner.l1.invalidate_all();
-    }
-
-    /// Closes the tenant's store and drops its cached models; false when it was not open.
-    pub async fn close_tenant(&self, tenant: &TenantId) -> bool {
-        self.invalidate_tenant(tenant);
-        self.inner.connections.close(tenant).await
-    }
-
-    /// Closes tenants unused for longer than `idle_timeout`; returns them.
-    pub async fn close_idle(&self, idle_timeout: Duration) -> Vec<TenantId> {
-        let closed = self
-            .inner
-            .connections
-            .close_idle(idle_timeout, Instant::now())
-            .await;
-        for tenant in &closed {
-            self.invalidate_tenant(tenant);
-            tracing::info!(tenant = %tenant, idle_timeout_ms = idle_timeout.as_millis() as u64, "closed idle tenant store");
-        }
-        closed
-    }
-
-    /// Closes every tenant store and the control plane.
-    pub async fn shutdown(&self) {
-        self.invalidate_all();
-        let closed = self.inner.connections.close_all().await;
-        self.inner.backend.close().await;
-        tracing::info!(tenant_stores = closed, "registry closed");
-    }
-
-    pub async fn stats(&self) -> StatsReport {
-        self.inner.l1.sync().await;
-        let l1 = self.inner.l1.stats();
-        let counters = &self.inner.counters;
-        let connections = self.inner.connections.list();
-        let l2 = self.l2_check();
-        let models = self.models();
-        StatsReport {
-            registry: RegistrySection {
-                registered_schemas: models.len(),
-                schemas: models.names().map(str::to_owned).collect(),
-                active_locks: Counters::read(&counters.active_locks),
-                cache_hits: CacheHits { l1: l1.hits, l2: 0 },
-                cache_misses: l1.misses,
-                model_creations: Counters::read(&counters.model_creations),
-                errors: Counters::read(&counters.errors),
-                backend: self.inner.backend.kind(),
-            },
-            cache: CacheSection {
-                l1,
-                l2: L2Section {
-                    enabled: false,
-                    connected: false,
-                    key_count: 0,
-                    status: l2.status,
-                    message: l2.message,
-                },
-            },
-            connections: ConnectionsSection {
-                total_connections: connections.len(),
-                max_open: self.inner.max_open_tenants,
-                connections,
-            },
-        }
-    }
-
-    fn l2_check(&self) -> L2Check {
-        match &self.inner.l2 {
-            L2Mode::Disabled => L2Check {
-                status: CheckStatus::Disabled,
-                message: None,
-            },
-            L2Mode::Unavailable(reason) => L2Check {
-                status: CheckStatus::Unavailable,
-                message: Some(reason.clone()),
-            },
-        }
-    }
-
-    pub async fn health(&self) -> HealthReport {
-        let ping = self.inner.backend.ping().await;
-        let l2 = self.l2_check();
-        let status = match (&ping, l2.status) {
-            (Err(_), _) => HealthStatus::Unhealthy,
-            (Ok(()), CheckStatus::Unavailable) => HealthStatus::Degraded,
-            (Ok(()), _) => HealthStatus::Healthy,
-        };
-        HealthReport {
-            status,
-            checks: Checks {
-                store: StoreCheck {
-                    status: if ping.is_ok() {
-                        CheckStatus::Healthy
-                    } else {
-                        CheckStatus::Unhealthy
-                    },
-                    backend: self.inner.backend.kind(),
-                    error: ping.err().map(|e| e.to_string()),
-                },
-                cache: CacheChecks {
-                    l1: L1Check {
-                        status: CheckStatus::Healthy,
-                        size: self.inner.l1.stats().size,
-                    },
-                    l2,
-                },
-                connections: ConnectionsCheck {
-                    status: CheckStatus::Healthy,
-                    total_connections: self.inner.connections.open_count(),
-                },
-            },
-        }
     }
 }

@@ -1,18 +1,29 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use dmr_cache::L1Stats;
+use dmr_cache::{L1Stats, TierStats};
 use serde::Serialize;
 
 use crate::connections::ConnectionInfo;
 use crate::health::CheckStatus;
 
-/// Counters the registry keeps itself; cache hits and misses live in the cache tiers.
+/// Counters the registry keeps itself; the tiers count their own hits and misses.
 #[derive(Default)]
 pub(crate) struct Counters {
     pub model_creations: AtomicU64,
     pub errors: AtomicU64,
     /// Compiles in flight: each holds the (tenant, model) "lock" the others wait on.
     pub active_locks: AtomicU64,
+    /// Loads run after an L1 miss (L2 hit, fleet wait or compile); L1 misses beyond these
+    /// waited on another caller's load.
+    pub loads: AtomicU64,
+    /// Compiled models rebuilt from L2.
+    pub l2_hits: AtomicU64,
+    /// Loads that waited for another instance's compile.
+    pub fleet_waits: AtomicU64,
+    pub fail_safe_served: AtomicU64,
+    /// L1 flushes after a backplane (re)subscription.
+    pub l1_flushes: AtomicU64,
+    pub backplane_applied: AtomicU64,
 }
 
 impl Counters {
@@ -47,6 +58,7 @@ pub struct StatsReport {
     pub registry: RegistrySection,
     pub cache: CacheSection,
     pub connections: ConnectionsSection,
+    pub backplane: BackplaneSection,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -59,6 +71,11 @@ pub struct RegistrySection {
     pub cache_misses: u64,
     pub model_creations: u64,
     pub errors: u64,
+    /// L1 misses that waited on a load another request of this instance was running.
+    pub coalesced_waiters: u64,
+    /// Loads that waited for another instance's compile.
+    pub fleet_waits: u64,
+    pub fail_safe_served: u64,
     pub backend: &'static str,
 }
 
@@ -81,8 +98,8 @@ pub struct L2Section {
     pub connected: bool,
     pub key_count: u64,
     pub status: CheckStatus,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    #[serde(flatten)]
+    pub tier: Option<TierStats>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -91,4 +108,15 @@ pub struct ConnectionsSection {
     pub total_connections: usize,
     pub max_open: usize,
     pub connections: Vec<ConnectionInfo>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BackplaneSection {
+    pub enabled: bool,
+    pub sent: u64,
+    pub received: u64,
+    pub applied: u64,
+    pub subscriptions: u64,
+    pub l1_flushes: u64,
 }

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use dmr_cache::Invalidation;
 use dmr_model::ModelSet;
 use serde::Serialize;
 
@@ -34,9 +35,17 @@ pub struct VersionChange {
 }
 
 impl Registry {
-    /// Reads the model source again and puts the result in service. Invalid files change
-    /// nothing. Concurrent reloads run one after the other.
+    /// Reads the model source again and puts the result in service, then asks every other
+    /// instance to do the same. Invalid files change nothing. Concurrent reloads run one
+    /// after the other.
     pub async fn reload(&self) -> Result<ReloadReport, RegistryError> {
+        let report = self.reload_quietly().await?;
+        self.publish(Invalidation::Models).await;
+        Ok(report)
+    }
+
+    /// `reload` without telling the other instances (what a backplane message triggers).
+    pub(crate) async fn reload_quietly(&self) -> Result<ReloadReport, RegistryError> {
         let source = self.inner.model_source.as_ref().ok_or_else(|| {
             RegistryError::ModelFiles(vec![
                 "this registry has no model source to reload from".to_owned(),

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dmr_model::ModelSet;
-use dmr_registry::{L2Mode, Registry, RegistryConfig, RegistryError, TestOperation};
+use dmr_registry::{Registry, RegistryConfig, RegistryError, TestOperation};
 use dmr_store::TenantId;
 use dmr_store_sqlite::{SqliteBackend, SqliteConfig};
 
@@ -31,11 +31,8 @@ async fn registry(max_open_tenants: usize) -> (Registry, tempfile::TempDir) {
         Arc::new(backend),
         shipped_models(),
         RegistryConfig {
-            l1_max_size: 500,
-            l1_ttl: Duration::from_secs(300),
             max_open_tenants,
-            l2: L2Mode::Disabled,
-            model_source: None,
+            ..RegistryConfig::default()
         },
     );
     (registry, dir)
@@ -186,7 +183,7 @@ async fn invalidation_forces_a_recompile() {
     let (registry, _dir) = registry(100).await;
     registry.model(&tenant("a"), "User").await.unwrap();
     registry.model(&tenant("b"), "User").await.unwrap();
-    registry.invalidate_tenant(&tenant("a"));
+    registry.invalidate_tenant(&tenant("a")).await;
     registry.model(&tenant("a"), "User").await.unwrap();
     registry.model(&tenant("b"), "User").await.unwrap();
     assert_eq!(
@@ -194,7 +191,7 @@ async fn invalidation_forces_a_recompile() {
         3,
         "only a recompiled"
     );
-    registry.invalidate_all();
+    registry.invalidate_all().await;
     registry.model(&tenant("b"), "User").await.unwrap();
     assert_eq!(registry.stats().await.registry.model_creations, 4);
 }
@@ -230,11 +227,8 @@ async fn a_reload_recompiles_changed_models_lazily_and_keeps_the_rest() {
         Arc::new(backend),
         files.load_now(),
         RegistryConfig {
-            l1_max_size: 100,
-            l1_ttl: Duration::from_secs(300),
-            max_open_tenants: 10,
-            l2: L2Mode::Disabled,
             model_source: Some(files.clone()),
+            ..RegistryConfig::default()
         },
     );
     let before = registry.model(&tenant("acme"), "User").await.unwrap();

@@ -1,5 +1,5 @@
 use dmr_model::IndexDef;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What a compile asks a store to guarantee: the collection exists with these indexes.
 #[derive(Debug, Clone)]
@@ -12,13 +12,13 @@ pub struct CollectionSpec {
 /// fail the collection (Mongoose's autoIndex behaves the same): it is reported here, logged
 /// and shown in the model's details, so one bad index never takes a model, let alone a
 /// tenant, offline.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnsuredCollection {
     pub indexes: Vec<String>,
     pub failed: Vec<IndexFailure>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IndexFailure {
     pub index: String,
     pub reason: String,

@@ -19,6 +19,8 @@ pub struct Config {
     pub l1_cache_max_size: u64,
     pub l1_cache_ttl: Duration,
     pub l2_cache_ttl: Duration,
+    pub fleet_lock_ttl: Duration,
+    pub fail_safe_grace: Duration,
     pub rate_limit_window: Duration,
     pub rate_limit_max_requests: u64,
     pub log_level: LogLevel,
@@ -49,6 +51,8 @@ pub struct RedisSettings {
     pub password: Option<String>,
     pub db: u64,
     pub url: Option<String>,
+    pub key_prefix: String,
+    pub op_timeout: Duration,
 }
 
 // Credentials never reach a log line, even through `{:?}`.
@@ -76,9 +80,31 @@ impl std::fmt::Debug for RedisSettings {
 }
 
 impl RedisSettings {
-    pub fn is_configured(&self) -> bool {
-        self.host.is_some() || self.url.is_some()
+    /// REDIS_URL as given, or one built from REDIS_HOST/PORT/PASSWORD/DB.
+    pub fn url(&self) -> Option<String> {
+        if let Some(url) = &self.url {
+            return Some(url.clone());
+        }
+        let host = self.host.as_ref()?;
+        let auth = self
+            .password
+            .as_ref()
+            .map(|p| format!(":{}@", percent_encode(p)))
+            .unwrap_or_default();
+        Some(format!("redis://{auth}{host}:{}/{}", self.port, self.db))
     }
+}
+
+/// Percent-encodes everything but unreserved characters, for a password inside a URL.
+fn percent_encode(raw: &str) -> String {
+    raw.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// The seed's winston levels, mapped onto tracing's.
@@ -267,6 +293,19 @@ impl Config {
                 password: r.optional("REDIS_PASSWORD"),
                 db: r.count("REDIS_DB", 0, "a database number, 0 or more"),
                 url: r.optional("REDIS_URL"),
+                key_prefix: r.parse(
+                    "REDIS_KEY_PREFIX",
+                    "1-64 characters of letters, digits, '_', '-', '.' or ':'",
+                    |v| {
+                        (v.len() <= 64
+                            && !v.is_empty()
+                            && v.bytes()
+                                .all(|b| b.is_ascii_alphanumeric() || b"_-.:".contains(&b)))
+                        .then(|| v.to_owned())
+                    },
+                    String::new(),
+                ),
+                op_timeout: r.millis("REDIS_OP_TIMEOUT_MS"),
             },
             l1_cache_max_size: r.count(
                 "L1_CACHE_MAX_SIZE",
@@ -275,6 +314,13 @@ impl Config {
             ),
             l1_cache_ttl: r.millis("L1_CACHE_TTL"),
             l2_cache_ttl: r.millis("L2_CACHE_TTL"),
+            fleet_lock_ttl: r.millis("FLEET_LOCK_TTL_MS"),
+            fail_safe_grace: r.parse(
+                "FAIL_SAFE_GRACE_MS",
+                "a whole number of milliseconds, 0 or more (0 turns fail-safe off)",
+                |v| v.parse().ok().map(Duration::from_millis),
+                Duration::ZERO,
+            ),
             rate_limit_window: r.millis("RATE_LIMIT_WINDOW_MS"),
             rate_limit_max_requests: r.count(
                 "RATE_LIMIT_MAX_REQUESTS",
@@ -378,7 +424,37 @@ mod tests {
             Duration::from_secs(5 * 60)
         );
         assert_eq!(config.body_limit, 10 * 1024 * 1024);
-        assert!(!config.redis.is_configured());
+        assert_eq!(config.redis.url(), None);
+    }
+
+    #[test]
+    fn redis_url_from_the_seed_variables() {
+        let vars = merge_sources(
+            &[],
+            &env(&[
+                ("REDIS_HOST", "cache.local"),
+                ("REDIS_PASSWORD", "p@ss:w/rd"),
+                ("REDIS_DB", "2"),
+            ]),
+            &[],
+        );
+        let config = Config::from_vars(&vars).unwrap();
+        assert_eq!(
+            config.redis.url().unwrap(),
+            "redis://:p%40ss%3Aw%2Frd@cache.local:6379/2"
+        );
+        let vars = merge_sources(
+            &[],
+            &env(&[
+                ("REDIS_URL", "rediss://h:6380/1"),
+                ("REDIS_HOST", "ignored"),
+            ]),
+            &[],
+        );
+        assert_eq!(
+            Config::from_vars(&vars).unwrap().redis.url().unwrap(),
+            "rediss://h:6380/1"
+        );
     }
 
     #[test]
@@ -490,8 +566,9 @@ mod env_example {
             config.mongodb.uri.is_none(),
             "the example must run on the embedded store"
         );
-        assert!(
-            !config.redis.is_configured(),
+        assert_eq!(
+            config.redis.url(),
+            None,
             "the example must run without Redis"
         );
     }

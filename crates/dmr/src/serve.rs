@@ -3,13 +3,16 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use dmr_cache::{BackplaneEvent, SharedTier};
+use dmr_cache_redis::{RedisTier, RedisTierConfig};
 use dmr_http::{AppState, HttpConfig, ServiceInfo};
-use dmr_registry::{L2Mode, Registry, RegistryConfig};
+use dmr_registry::{Registry, RegistryConfig};
 use dmr_store_sqlite::{SqliteBackend, SqliteConfig};
 use tokio::net::TcpListener;
+use tokio::sync::mpsc;
 
 use crate::config::Config;
 use crate::model_files::{self, ModelsDir};
@@ -23,14 +26,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             config.data_dir.display()
         );
     }
-    let l2 = if config.redis.is_configured() {
-        let reason = "REDIS_HOST/REDIS_URL is set, but this version has no L2 Redis tier yet: \
-                      serving from L1 and the store";
-        tracing::warn!("{reason}");
-        L2Mode::Unavailable(reason.to_owned())
-    } else {
-        L2Mode::Disabled
-    };
+    let shared = start_shared_tier(&config)?;
 
     let models = model_files::load(&config.models_dir).context("cannot load the model files")?;
     tracing::info!(
@@ -59,10 +55,16 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             l1_max_size: config.l1_cache_max_size,
             l1_ttl: config.l1_cache_ttl,
             max_open_tenants: config.max_open_tenants,
-            l2,
             model_source: Some(Arc::new(ModelsDir(config.models_dir.clone()))),
+            shared: shared
+                .as_ref()
+                .map(|(tier, _)| Arc::clone(tier) as Arc<dyn SharedTier>),
+            fleet_wait: config.fleet_lock_ttl,
+            fail_safe_grace: config.fail_safe_grace,
         },
     );
+    let backplane =
+        shared.map(|(_, events)| tokio::spawn(apply_backplane(registry.clone(), events)));
     registry
         .record_schema_versions()
         .await
@@ -111,6 +113,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let _ = stop_tx.send(());
     sweeper.abort();
     reloader.abort();
+    if let Some(backplane) = backplane {
+        backplane.abort();
+    }
     match tokio::time::timeout(config.shutdown_timeout, server).await {
         Ok(Ok(Ok(()))) => tracing::info!("in-flight requests drained"),
         Ok(Ok(Err(e))) => tracing::error!(error = %e, "server stopped with an error"),
@@ -134,6 +139,8 @@ fn log_settings(config: &Config) {
         l1_max_size = config.l1_cache_max_size,
         l1_ttl_ms = config.l1_cache_ttl.as_millis() as u64,
         l2_ttl_ms = config.l2_cache_ttl.as_millis() as u64,
+        fleet_lock_ttl_ms = config.fleet_lock_ttl.as_millis() as u64,
+        fail_safe_grace_ms = config.fail_safe_grace.as_millis() as u64,
         rate_limit_window_ms = config.rate_limit_window.as_millis() as u64,
         rate_limit_max_requests = config.rate_limit_max_requests,
         max_open_tenants = config.max_open_tenants,
@@ -143,6 +150,46 @@ fn log_settings(config: &Config) {
         "configuration"
     );
     tracing::warn!("rate limiting (RATE_LIMIT_*) is not enforced by this version yet");
+}
+
+/// The Redis tier when REDIS_HOST or REDIS_URL is set. Redis being down at start-up is no
+/// error: the service starts degraded and the tier connects when Redis answers.
+fn start_shared_tier(
+    config: &Config,
+) -> anyhow::Result<Option<(Arc<RedisTier>, mpsc::UnboundedReceiver<BackplaneEvent>)>> {
+    let Some(url) = config.redis.url() else {
+        return Ok(None);
+    };
+    let tier_config = RedisTierConfig {
+        url,
+        key_prefix: config.redis.key_prefix.clone(),
+        l2_ttl: config.l2_cache_ttl,
+        op_timeout: config.redis.op_timeout,
+        lock_ttl: config.fleet_lock_ttl,
+        breaker_threshold: 3,
+        probe_interval: Duration::from_millis(250),
+    };
+    let instance = instance_id();
+    tracing::info!(instance = %instance, prefix = %config.redis.key_prefix, "shared tier (L2, fleet lock, backplane) on Redis");
+    RedisTier::start(tier_config, instance)
+        .map(Some)
+        .map_err(anyhow::Error::msg)
+}
+
+/// Unique per process: host-independent, so pid + start time + a little entropy.
+fn instance_id() -> String {
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("{:x}-{:x}", std::process::id(), started)
+}
+
+/// Applies the other instances' invalidations as they arrive.
+async fn apply_backplane(registry: Registry, mut events: mpsc::UnboundedReceiver<BackplaneEvent>) {
+    while let Some(event) = events.recv().await {
+        registry.apply_backplane(event).await;
+    }
 }
 
 /// Closes tenant stores unused for longer than TENANT_IDLE_TIMEOUT_MS, every

@@ -79,6 +79,30 @@ pub const SETTINGS: &[Setting] = &[
         "Redis URL (redis:// or rediss://), instead of REDIS_HOST/PORT",
     ),
     s(
+        "REDIS_KEY_PREFIX",
+        "redis-key-prefix",
+        Some("dmr"),
+        "Prefix of every Redis key and channel this registry uses",
+    ),
+    s(
+        "REDIS_OP_TIMEOUT_MS",
+        "redis-op-timeout-ms",
+        Some("200"),
+        "Bound on each Redis call, milliseconds; past it the request carries on without Redis",
+    ),
+    s(
+        "FLEET_LOCK_TTL_MS",
+        "fleet-lock-ttl-ms",
+        Some("10000"),
+        "Fleet-wide compile lock lifetime (and the longest wait for another instance's compile), milliseconds",
+    ),
+    s(
+        "FAIL_SAFE_GRACE_MS",
+        "fail-safe-grace-ms",
+        Some("300000"),
+        "How long past L1_CACHE_TTL the last good compiled model serves when the store is unreachable, milliseconds",
+    ),
+    s(
         "L1_CACHE_MAX_SIZE",
         "l1-cache-max-size",
         Some("500"),

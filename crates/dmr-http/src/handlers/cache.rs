@@ -10,14 +10,14 @@ pub async fn invalidate_tenant(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
 ) -> Json<Value> {
-    state.registry.invalidate_tenant(&tenant);
+    state.registry.invalidate_tenant(&tenant).await;
     tracing::info!(tenant = %tenant, "tenant cache invalidated");
     Json(json!({ "message": "Cache invalidated successfully", "tenantId": tenant.as_str() }))
 }
 
 /// `DELETE /api/models/cache`
 pub async fn invalidate_all(State(state): State<AppState>) -> Json<Value> {
-    state.registry.invalidate_all();
+    state.registry.invalidate_all().await;
     tracing::info!("all cache entries invalidated");
     Json(json!({ "message": "All cache entries invalidated successfully" }))
 }

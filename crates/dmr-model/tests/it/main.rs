@@ -7,6 +7,11 @@ mod fingerprint;
 mod props;
 mod set;
 mod shipped;
+mod write_cast;
+mod write_modes;
+mod write_shipped;
+mod write_support;
+mod write_validate;
 
 pub const USER: &str = include_str!("../../../../models/User.json");
 pub const PRODUCT: &str = include_str!("../../../../models/Product.json");

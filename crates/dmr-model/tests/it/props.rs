@@ -83,7 +83,7 @@ fn word() -> impl Strategy<Value = String> {
     ]
 }
 
-fn json_value() -> impl Strategy<Value = Value> {
+pub(crate) fn json_value() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
@@ -328,7 +328,7 @@ fn no_default(mut f: Value) -> Value {
     f
 }
 
-fn valid_model() -> impl Strategy<Value = Value> {
+pub(crate) fn valid_model() -> impl Strategy<Value = Value> {
     (
         prop::collection::vec((field_name(), valid_field()), 1..6),
         any::<bool>(),

@@ -6,6 +6,7 @@ mod support;
 
 mod bad_input;
 mod connections;
+mod fleet;
 mod logs;
 mod seed_routes;
 mod services;

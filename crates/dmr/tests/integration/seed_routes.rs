@@ -56,20 +56,6 @@ async fn deep_health_and_schemas() {
 }
 
 #[tokio::test]
-async fn redis_configured_without_l2_reports_degraded_and_still_serves() {
-    let server = TestServer::builder()
-        .env("REDIS_HOST", "127.0.0.1")
-        .start()
-        .await;
-    let (status, body) = server.get("/api/models/health").await;
-    assert_eq!(status, StatusCode::OK, "degraded is still 200");
-    assert_eq!(body["status"], "degraded");
-    assert_eq!(body["checks"]["cache"]["l2"]["status"], "unavailable");
-    let (status, _) = server.get("/api/models/acme/User").await;
-    assert_eq!(status, StatusCode::OK);
-}
-
-#[tokio::test]
 async fn tenant_models_compile_into_a_tenant_database_with_indexes() {
     let server = TestServer::start().await;
 

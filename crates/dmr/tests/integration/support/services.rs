@@ -63,9 +63,18 @@ pub struct RedisServer {
 
 impl RedisServer {
     pub async fn start() -> Self {
-        let binary = tool("DMR_REDIS_SERVER", "redis-server");
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
+        let child = Self::spawn(port, dir.path()).await;
+        Self {
+            port,
+            child,
+            _dir: dir,
+        }
+    }
+
+    async fn spawn(port: u16, dir: &std::path::Path) -> Child {
+        let binary = tool("DMR_REDIS_SERVER", "redis-server");
         let mut child = Command::new(binary)
             .args([
                 "--bind",
@@ -78,18 +87,28 @@ impl RedisServer {
                 "no",
             ])
             .arg("--dir")
-            .arg(dir.path())
+            .arg(dir)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)
             .spawn()
             .expect("spawning redis-server");
         wait_for_port(port, &mut child, "redis-server", Duration::from_secs(10)).await;
-        Self {
-            port,
-            child,
-            _dir: dir,
-        }
+        child
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// SIGKILL: no shutdown, connections reset, nothing persisted.
+    pub async fn kill(&mut self) {
+        self.child.kill().await.unwrap();
+    }
+
+    /// Starts again on the same port (after `kill`).
+    pub async fn restart(&mut self) {
+        self.child = Self::spawn(self.port, self._dir.path()).await;
     }
 
     /// Sends one inline command and returns the first reply line.
