@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # HTTP benchmark of the release build on the embedded store, with wrk (Debian package).
 # Usage: scripts/bench-http.sh [duration, default 10s] [connections, default 32]
-# Prints requests/s and latency percentiles per route. Server and wrk share the machine.
+# Prints requests/s and latency percentiles per route, in one run: an L1 hit, an L2 hit
+# (a second instance with L1 disabled, on a local redis-server), a SQLite query.
+# Servers and wrk share the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${1:-10s}"
@@ -10,15 +12,43 @@ connections="${2:-32}"
 command -v wrk >/dev/null || { echo "wrk not found: apt-get install wrk" >&2; exit 1; }
 cargo build --release --quiet --bin dmr
 
+. scripts/test-services.sh   # redis-server for the L2 instance
+
 work="$(mktemp -d)"
-trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-LOG_LEVEL=warn HOST=127.0.0.1 PORT="$port" DATA_DIR="$work/data" LOG_DIR="$work/logs" \
-    MODELS_DIR="$PWD/models" target/release/dmr serve >"$work/server.log" 2>&1 &
-server=$!
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+redis_port="$(free_port)"
+"$DMR_REDIS_SERVER" --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no --dir "$work" >/dev/null 2>&1 &
+pids+=($!)
+
+# start NAME PORT [VAR=VALUE...]: one dmr instance on the shared DATA_DIR.
+start() {
+    local name="$1" port="$2"; shift 2
+    env LOG_LEVEL=warn HOST=127.0.0.1 PORT="$port" DATA_DIR="$work/data" LOG_DIR="$work/logs-$name" \
+        MODELS_DIR="$PWD/models" "$@" target/release/dmr serve >"$work/$name.log" 2>&1 &
+    pids+=($!)
+    for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && return; sleep 0.1; done
+    echo "$name did not start:" >&2; cat "$work/$name.log" >&2; exit 1
+}
+port="$(free_port)"; l2_port="$(free_port)"
+tenants=1000
+start l1 "$port" REDIS_URL="redis://127.0.0.1:$redis_port" L1_CACHE_MAX_SIZE=$((tenants * 2))
+start l2 "$l2_port" REDIS_URL="redis://127.0.0.1:$redis_port" L1_CACHE_MAX_SIZE=0
+server="${pids[1]}"
 base="http://127.0.0.1:$port"
-curl -sf "$base/api/models/bench/User" >/dev/null   # compile once: the route below is an L1 hit
+# Compile (bench0..bench999, User) once on the first instance: from then on each of its
+# requests is an L1 hit, and each of the second instance's (L1 off) an L2 hit. Rotating
+# over many tenants keeps concurrent requests off the same key, so they do not coalesce.
+for i in $(seq 0 $((tenants - 1))); do curl -sf "$base/api/models/bench$i/User" >/dev/null; done
+cat >"$work/rotate.lua" <<LUA
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("GET", "/api/models/bench" .. (n % $tenants) .. "/User")
+end
+LUA
 
 cat >"$work/count.lua" <<'LUA'
 wrk.method = "POST"
@@ -38,6 +68,9 @@ run() {
 
 echo "dmr $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores, wrk -t2 -c$connections -d$duration"
 run "GET /health (no registry)" "$base/health"
-run "GET /api/models/:t/:m (L1 hit)" "$base/api/models/bench/User"
-run "POST /api/models/:t/test count (SQLite)" -s "$work/count.lua" "$base/api/models/bench/test"
-echo "resident memory after the runs: $(ps -o rss= -p "$server" | awk '{printf "%.1f MiB", $1/1024}')"
+run "GET /api/models/:t/:m (L1 hit)" -s "$work/rotate.lua" "$base"
+run "GET /api/models/:t/:m (L2 hit, L1 off)" -s "$work/rotate.lua" "http://127.0.0.1:$l2_port"
+run "POST /api/models/:t/test count (SQLite)" -s "$work/count.lua" "$base/api/models/bench0/test"
+echo "resident memory of the L1 instance ($tenants compiled models cached): $(ps -o rss= -p "$server" | awk '{printf "%.1f MiB", $1/1024}')"
+curl -sf "http://127.0.0.1:$l2_port/api/models/stats" | python3 -c 'import json,sys; r=json.load(sys.stdin)["registry"]; print("L2 instance: %d L2 hits, %d coalesced waiters, %d compiles" % (r["cacheHits"]["l2"], r["coalescedWaiters"], r["modelCreations"]))'
+

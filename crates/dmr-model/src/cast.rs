@@ -5,6 +5,7 @@
 use serde_json::{Map, Value};
 
 use crate::date;
+use crate::doc_path::DocPath;
 use crate::field::FieldOptions;
 use crate::js;
 use crate::object_id;
@@ -15,7 +16,7 @@ type Cast = Result<Value, FieldError>;
 /// String: strings as given, numbers and booleans as JavaScript prints them,
 /// an object with a string `_id` (a document) as that id; arrays and other
 /// objects are a CastError. Then the setters (`trim`, `lowercase`, `uppercase`).
-pub(crate) fn string(v: &Value, opts: &FieldOptions, path: &str) -> Cast {
+pub(crate) fn string(v: &Value, opts: &FieldOptions, path: &DocPath) -> Cast {
     let s = match v {
         Value::Null => return Ok(Value::Null),
         Value::String(s) => return Ok(Value::String(setters(s, opts))),
@@ -23,9 +24,23 @@ pub(crate) fn string(v: &Value, opts: &FieldOptions, path: &str) -> Cast {
         Value::Bool(b) => b.to_string(),
         Value::Object(m) => match m.get("_id") {
             Some(Value::String(id)) => id.clone(),
-            _ => return Err(FieldError::cast("string", v.clone(), path, None)),
+            _ => {
+                return Err(FieldError::cast(
+                    "string",
+                    v.clone(),
+                    &path.to_string(),
+                    None,
+                ));
+            }
         },
-        Value::Array(_) => return Err(FieldError::cast("string", v.clone(), path, None)),
+        Value::Array(_) => {
+            return Err(FieldError::cast(
+                "string",
+                v.clone(),
+                &path.to_string(),
+                None,
+            ));
+        }
     };
     Ok(Value::String(setters(&s, opts)))
 }
@@ -40,8 +55,8 @@ fn setters(s: &str, o: &FieldOptions) -> String {
 
 /// Number: numbers; strings through `Number()` ("" is null); booleans as 1/0.
 /// Hexadecimal/octal/binary strings and infinities are refused (see docs).
-pub(crate) fn number(v: &Value, path: &str) -> Cast {
-    let fail = || FieldError::cast("Number", v.clone(), path, None);
+pub(crate) fn number(v: &Value, path: &DocPath) -> Cast {
+    let fail = || FieldError::cast("Number", v.clone(), &path.to_string(), None);
     match v {
         Value::Null => Ok(Value::Null),
         Value::Number(n) => Ok(js::normalize_number(n)),
@@ -60,7 +75,7 @@ pub(crate) fn number(v: &Value, path: &str) -> Cast {
 }
 
 /// Boolean: `true, "true", 1, "1", "yes"` and `false, "false", 0, "0", "no"`.
-pub(crate) fn boolean(v: &Value, path: &str) -> Cast {
+pub(crate) fn boolean(v: &Value, path: &DocPath) -> Cast {
     match v {
         Value::Null => Ok(Value::Null),
         Value::Bool(_) => Ok(v.clone()),
@@ -72,7 +87,7 @@ pub(crate) fn boolean(v: &Value, path: &str) -> Cast {
         _ => Err(FieldError::cast(
             "Boolean",
             v.clone(),
-            path,
+            &path.to_string(),
             Some("CastError"),
         )),
     }
@@ -81,13 +96,13 @@ pub(crate) fn boolean(v: &Value, path: &str) -> Cast {
 /// Date: epoch milliseconds (numbers, and numeric strings from 275761 up or
 /// below -271820, Mongoose's rule), ISO-8601 strings, `{"$date": ...}`;
 /// "" is null. Stored as an ISO string with milliseconds.
-pub(crate) fn date(v: &Value, path: &str) -> Cast {
+pub(crate) fn date(v: &Value, path: &DocPath) -> Cast {
     let millis = match v {
         Value::Null => return Ok(Value::Null),
         Value::String(s) if s.is_empty() => return Ok(Value::Null),
         Value::Number(n) => n.as_f64().and_then(date::from_number),
         Value::String(s) => match js::parse_number(s) {
-            Some(n) if n >= 275_761.0 || n < -271_820.0 => date::from_number(n),
+            Some(n) if !(-271_820.0..275_761.0).contains(&n) => date::from_number(n),
             _ => date::parse_iso(s),
         },
         Value::Object(m) => extended_date(m),
@@ -95,7 +110,7 @@ pub(crate) fn date(v: &Value, path: &str) -> Cast {
     };
     millis
         .map(|ms| Value::String(date::format_iso(ms)))
-        .ok_or_else(|| FieldError::cast("date", v.clone(), path, None))
+        .ok_or_else(|| FieldError::cast("date", v.clone(), &path.to_string(), None))
 }
 
 /// MongoDB extended JSON: `{"$date": "2024-..."}`, `{"$date": 1700000000000}`
@@ -117,12 +132,14 @@ fn extended_date(m: &Map<String, Value>) -> Option<i64> {
 
 /// ObjectId: 24 hex characters (stored lowercase), `{"$oid": hex}`, or a
 /// document whose `_id` is one. The driver's BSONError is the reason.
-pub(crate) fn object_id(v: &Value, path: &str) -> Cast {
+pub(crate) fn object_id(v: &Value, path: &DocPath) -> Cast {
     match v {
         Value::Null => Ok(Value::Null),
         _ => hex_id(v)
             .map(|s| Value::String(s.to_ascii_lowercase()))
-            .ok_or_else(|| FieldError::cast("ObjectId", v.clone(), path, Some("BSONError"))),
+            .ok_or_else(|| {
+                FieldError::cast("ObjectId", v.clone(), &path.to_string(), Some("BSONError"))
+            }),
     }
 }
 
@@ -148,18 +165,21 @@ mod tests {
     #[test]
     fn ids_from_documents() {
         let id = "507f1f77bcf86cd799439011";
-        assert_eq!(object_id(&json!({"_id": {"$oid": id}}), "x"), Ok(json!(id)));
-        assert!(object_id(&json!({"_id": 5}), "x").is_err());
-        assert!(object_id(&json!({"$oid": id, "x": 1}), "x").is_err());
+        assert_eq!(
+            object_id(&json!({"_id": {"$oid": id}}), &DocPath::Root),
+            Ok(json!(id))
+        );
+        assert!(object_id(&json!({"_id": 5}), &DocPath::Root).is_err());
+        assert!(object_id(&json!({"$oid": id, "x": 1}), &DocPath::Root).is_err());
     }
 
     #[test]
     fn extended_dates() {
         assert_eq!(
-            date(&json!({"$date": {"$numberLong": "0"}}), "d"),
+            date(&json!({"$date": {"$numberLong": "0"}}), &DocPath::Root),
             Ok(json!("1970-01-01T00:00:00.000Z"))
         );
-        assert!(date(&json!({"$date": "x"}), "d").is_err());
-        assert!(date(&json!({"$date": 1, "y": 2}), "d").is_err());
+        assert!(date(&json!({"$date": "x"}), &DocPath::Root).is_err());
+        assert!(date(&json!({"$date": 1, "y": 2}), &DocPath::Root).is_err());
     }
 }

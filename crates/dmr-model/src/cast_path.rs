@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 use crate::cast;
+use crate::doc_path::DocPath;
 use crate::field::{FieldDef, FieldType, Schema};
 use crate::model::{ModelDef, Strict};
 use crate::prepare::WriteContext;
@@ -66,15 +67,16 @@ impl ModelDef {
         };
         let mut w = Walker::new(self.strict, ctx);
         w.subdoc_defaults = true;
+        let at = DocPath::Given(path);
         let out = match target {
-            Target::Field(def) | Target::Element(def) => w.cast(def, value, path),
+            Target::Field(def) | Target::Element(def) => w.cast(def, value, &at),
             Target::SubDoc(schema) => match value {
-                Value::Object(m) => Ok(Value::Object(w.subdoc(schema, m, path))),
+                Value::Object(m) => Ok(Value::Object(w.subdoc(schema, m, &at))),
                 Value::Null => Ok(Value::Null),
-                other => Err(embedded_error(other, path)),
+                other => Err(embedded_error(other, &at)),
             },
-            Target::Id => cast::object_id(value, path),
-            Target::Version => cast::number(value, path),
+            Target::Id => cast::object_id(value, &at),
+            Target::Version => cast::number(value, &at),
             Target::Open => Ok(value.clone()),
             Target::Unknown => {
                 return match self.strict {

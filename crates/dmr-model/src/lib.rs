@@ -12,12 +12,17 @@
 //! Pure code: no file, network or clock access. Callers hand in file text,
 //! and the time and randomness writes need ([`WriteContext`]).
 
+// `FieldError` is the public, Mongoose-shaped error of `cast_path` and the
+// casts behind it; errors are the rare path, so its size is not worth boxing.
+#![allow(clippy::result_large_err)]
+
 mod cast;
 mod cast_path;
 mod ctx;
 mod date;
 mod defaults;
 mod diff;
+mod doc_path;
 mod error;
 mod field;
 mod fingerprint;

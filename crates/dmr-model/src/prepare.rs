@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 
 use crate::cast;
 use crate::date;
+use crate::doc_path::DocPath;
 use crate::js;
 use crate::model::{ModelDef, Strict};
 use crate::validation_error::{FieldError, ValidationError};
@@ -34,7 +35,7 @@ impl ModelDef {
             // Mongoose keeps a given createdAt and sets updatedAt to it; a
             // bad one is reported once, as createdAt's CastError.
             let given = input.get("createdAt").filter(|v| !is_blank(v));
-            let created = match given.map(|v| cast::date(v, "createdAt")) {
+            let created = match given.map(|v| cast::date(v, &DocPath::Given("createdAt"))) {
                 Some(Ok(v)) => v,
                 Some(Err(_)) | None => now(ctx),
             };
@@ -96,7 +97,7 @@ impl ModelDef {
     }
 
     fn finish(&self, w: &mut Walker, input: &Map<String, Value>) -> Result<Value, ValidationError> {
-        let out = w.object(&self.schema, Some(input), "", true);
+        let out = w.object(&self.schema, Some(input), &DocPath::Root, true);
         let errors = w.take_errors();
         if errors.is_empty() {
             Ok(Value::Object(out))

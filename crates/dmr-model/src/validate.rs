@@ -10,6 +10,7 @@
 use serde_json::Value;
 
 use crate::defaults::enum_contains;
+use crate::doc_path::DocPath;
 use crate::field::{FieldDef, FieldType};
 use crate::js;
 use crate::validation_error::FieldError;
@@ -27,7 +28,7 @@ pub(crate) fn has_rules(def: &FieldDef) -> bool {
 }
 
 /// The first failing validator of the value at `path` (`None`: missing).
-pub(crate) fn check(def: &FieldDef, value: Option<&Value>, path: &str) -> Option<FieldError> {
+pub(crate) fn check(def: &FieldDef, value: Option<&Value>, path: &DocPath) -> Option<FieldError> {
     let o = &def.opts;
     if o.required && !passes_required(&def.ty, value) {
         let msg = o
@@ -40,15 +41,17 @@ pub(crate) fn check(def: &FieldDef, value: Option<&Value>, path: &str) -> Option
         None | Some(Value::Null) => return None,
         Some(v) => v,
     };
-    if let Some(values) = &o.enum_values {
-        if !enum_contains(values, v) {
-            let msg = o
-                .enum_message
-                .as_deref()
-                .unwrap_or("`{VALUE}` is not a valid enum value for path `{PATH}`.");
-            let list = js::to_string(Some(&Value::Array(values.clone())));
-            return Some(error("enum", path, value, msg, &[("ENUMVALUES", list)]));
-        }
+    if let Some(values) = o
+        .enum_values
+        .as_ref()
+        .filter(|vals| !enum_contains(vals, v))
+    {
+        let msg = o
+            .enum_message
+            .as_deref()
+            .unwrap_or("`{VALUE}` is not a valid enum value for path `{PATH}`.");
+        let list = js::to_string(Some(&Value::Array(values.clone())));
+        return Some(error("enum", path, value, msg, &[("ENUMVALUES", list)]));
     }
     if let Some(x) = v.as_f64().filter(|_| v.is_number()) {
         if let Some(min) = o.min.filter(|min| x < *min) {
@@ -138,20 +141,21 @@ fn passes_required(ty: &FieldType, v: Option<&Value>) -> bool {
 
 fn error(
     kind: &str,
-    path: &str,
+    path: &DocPath,
     value: Option<&Value>,
     template: &str,
     extra: &[(&str, String)],
 ) -> FieldError {
+    let path = path.to_string();
     let mut props: Vec<(&str, String)> = vec![
         ("TYPE", kind.to_owned()),
-        ("PATH", path.to_owned()),
+        ("PATH", path.clone()),
         ("VALUE", js::to_string(value)),
     ];
     props.extend(extra.iter().cloned());
     FieldError::validator(
         kind,
-        path,
+        &path,
         value.cloned().unwrap_or(Value::Null),
         format_message(template, &props),
     )

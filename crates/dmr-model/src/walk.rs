@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::cast;
 use crate::date;
+use crate::doc_path::DocPath;
 use crate::field::{DefaultValue, FieldDef, FieldType, Schema};
 use crate::js;
 use crate::model::Strict;
@@ -67,7 +68,7 @@ impl<'w, 'a> Walker<'w, 'a> {
         &mut self,
         schema: &Schema,
         input: Option<&Map<String, Value>>,
-        path: &str,
+        path: &DocPath,
         root: bool,
     ) -> Map<String, Value> {
         let overrides = if root {
@@ -81,10 +82,10 @@ impl<'w, 'a> Walker<'w, 'a> {
                 None => input.and_then(|m| m.get(name)),
             }
         };
-        let mut out = Map::new();
+        let mut out = Map::with_capacity(schema.fields.len() + 2);
         if schema.id {
             let given = get("_id");
-            if let Some(id) = self.id(given, &join(path, "_id")) {
+            if let Some(id) = self.id(given, &path.key("_id")) {
                 out.insert("_id".to_owned(), id);
             }
         }
@@ -93,9 +94,8 @@ impl<'w, 'a> Walker<'w, 'a> {
         let mut extras = Vec::new();
         if let Some(m) = input {
             for (k, v) in m {
-                let known = schema.field(k).is_some()
-                    || (k == "_id" && schema.id)
-                    || (root && k == "__v");
+                let known =
+                    schema.field(k).is_some() || (k == "_id" && schema.id) || (root && k == "__v");
                 if known {
                     continue;
                 }
@@ -103,7 +103,7 @@ impl<'w, 'a> Walker<'w, 'a> {
                     Strict::Drop => {}
                     Strict::Throw => self
                         .strict_errors
-                        .push(FieldError::strict(&join(path, k), v.clone())),
+                        .push(FieldError::strict(&path.key(k).to_string(), v.clone())),
                     Strict::Off => {
                         let kept = if self.minimize {
                             minimize(v)
@@ -118,28 +118,26 @@ impl<'w, 'a> Walker<'w, 'a> {
             }
         }
         for (name, def) in &schema.fields {
-            let p = join(path, name);
+            let p = path.key(name);
             if let Some(v) = self.field(def, get(name), &p, true) {
                 out.insert(name.clone(), v);
             }
         }
         out.extend(extras);
         // Mongoose's version key, last as Mongoose writes it.
-        if root {
-            if let Some(v) = get("__v") {
-                match cast::number(v, "__v") {
-                    Ok(n) => {
-                        out.insert("__v".to_owned(), n);
-                    }
-                    Err(e) => self.errors.push(e),
+        if let Some(v) = get("__v").filter(|_| root) {
+            match cast::number(v, &DocPath::Given("__v")) {
+                Ok(n) => {
+                    out.insert("__v".to_owned(), n);
                 }
+                Err(e) => self.errors.push(e),
             }
         }
         out
     }
 
     /// A document's `_id`: the given one cast, else a new one when defaults apply.
-    fn id(&mut self, given: Option<&Value>, path: &str) -> Option<Value> {
+    fn id(&mut self, given: Option<&Value>, path: &DocPath) -> Option<Value> {
         match given {
             Some(v) if !v.is_null() => match cast::object_id(v, path) {
                 Ok(id) => Some(id),
@@ -165,7 +163,7 @@ impl<'w, 'a> Walker<'w, 'a> {
         &mut self,
         def: &FieldDef,
         given: Option<&Value>,
-        path: &str,
+        path: &DocPath,
         in_object: bool,
     ) -> Option<Value> {
         let default;
@@ -192,10 +190,12 @@ impl<'w, 'a> Walker<'w, 'a> {
             }
             (None, _) => None,
         };
-        if self.validate && validate::has_rules(def) {
-            if let Some(e) = validate::check(def, out.as_ref(), path) {
-                self.errors.push(e);
-            }
+        if let Some(e) = self
+            .validate
+            .then(|| validate::check(def, out.as_ref(), path))
+            .flatten()
+        {
+            self.errors.push(e);
         }
         // Validation sees the value before minimize, as Mongoose validates
         // the document before `toObject({ minimize })` at save.
@@ -235,7 +235,7 @@ impl<'w, 'a> Walker<'w, 'a> {
         &mut self,
         def: &FieldDef,
         v: &Value,
-        path: &str,
+        path: &DocPath,
     ) -> Result<Value, FieldError> {
         match &def.ty {
             FieldType::String => cast::string(v, &def.opts, path),
@@ -251,7 +251,7 @@ impl<'w, 'a> Walker<'w, 'a> {
         }
     }
 
-    fn nested(&mut self, schema: &Schema, v: &Value, path: &str) -> Result<Value, FieldError> {
+    fn nested(&mut self, schema: &Schema, v: &Value, path: &DocPath) -> Result<Value, FieldError> {
         match v {
             Value::Object(m) => Ok(Value::Object(self.object(schema, Some(m), path, false))),
             Value::Null => {
@@ -263,11 +263,16 @@ impl<'w, 'a> Walker<'w, 'a> {
                 }
                 Ok(Value::Null)
             }
-            _ => Err(FieldError::cast("Object", v.clone(), path, None)),
+            _ => Err(FieldError::cast(
+                "Object",
+                v.clone(),
+                &path.to_string(),
+                None,
+            )),
         }
     }
 
-    fn subdocs(&mut self, schema: &Schema, v: &Value, path: &str) -> Result<Value, FieldError> {
+    fn subdocs(&mut self, schema: &Schema, v: &Value, path: &DocPath) -> Result<Value, FieldError> {
         let items = match as_items(v) {
             Some(items) => items,
             None => return Ok(Value::Null),
@@ -279,11 +284,7 @@ impl<'w, 'a> Walker<'w, 'a> {
         let mut out = Vec::with_capacity(items.len());
         for (i, e) in items.iter().enumerate() {
             match e {
-                Value::Object(m) => out.push(Value::Object(self.subdoc(
-                    schema,
-                    m,
-                    &format!("{path}.{i}"),
-                ))),
+                Value::Object(m) => out.push(Value::Object(self.subdoc(schema, m, &path.index(i)))),
                 _ => out.push(Value::Null),
             }
         }
@@ -295,7 +296,7 @@ impl<'w, 'a> Walker<'w, 'a> {
         &mut self,
         schema: &Schema,
         m: &Map<String, Value>,
-        path: &str,
+        path: &DocPath,
     ) -> Map<String, Value> {
         let defaults = self.defaults;
         self.defaults |= self.subdoc_defaults;
@@ -304,7 +305,7 @@ impl<'w, 'a> Walker<'w, 'a> {
         out
     }
 
-    fn array(&mut self, el: &FieldDef, v: &Value, path: &str) -> Result<Value, FieldError> {
+    fn array(&mut self, el: &FieldDef, v: &Value, path: &DocPath) -> Result<Value, FieldError> {
         let wrapped;
         let v = match nested_array_depth(el) {
             // Mongoose wraps `[1, 2]` into `[[1, 2]]` for a `[["Number"]]` path.
@@ -320,7 +321,7 @@ impl<'w, 'a> Walker<'w, 'a> {
         };
         let mut out = Vec::with_capacity(items.len());
         for (i, e) in items.iter().enumerate() {
-            match self.cast(el, e, &format!("{path}.{i}")) {
+            match self.cast(el, e, &path.index(i)) {
                 Ok(x) => out.push(x),
                 Err(err) => {
                     // Mongoose reports the array as it stood, cast up to here.
@@ -328,7 +329,7 @@ impl<'w, 'a> Walker<'w, 'a> {
                     return Err(FieldError::cast(
                         format!("[{}]", err.kind),
                         Value::String(js::inspect(&Value::Array(shown))),
-                        &format!("{path}.{i}"),
+                        &path.index(i).to_string(),
                         Some("CastError"),
                     ));
                 }
@@ -336,7 +337,7 @@ impl<'w, 'a> Walker<'w, 'a> {
         }
         if self.validate && validate::has_rules(el) {
             for (i, x) in out.iter().enumerate() {
-                if let Some(e) = validate::check(el, Some(x), &format!("{path}.{i}")) {
+                if let Some(e) = validate::check(el, Some(x), &path.index(i)) {
                     self.errors.push(e);
                 }
             }
@@ -344,34 +345,31 @@ impl<'w, 'a> Walker<'w, 'a> {
         Ok(Value::Array(out))
     }
 
-    fn map(&mut self, of: &FieldDef, v: &Value, path: &str) -> Result<Value, FieldError> {
+    fn map(&mut self, of: &FieldDef, v: &Value, path: &DocPath) -> Result<Value, FieldError> {
         match v {
             Value::Null => Ok(Value::Null),
             Value::Object(m) => {
                 // MongooseMap refuses keys MongoDB could not store as paths.
                 if m.keys().any(|k| k.starts_with('$') || k.contains('.')) {
-                    return Err(FieldError::cast("Map", v.clone(), path, None));
+                    return Err(FieldError::cast("Map", v.clone(), &path.to_string(), None));
                 }
                 let mut out = Map::new();
                 for (k, x) in m {
-                    if let Some(y) = self.field(of, Some(x), &join(path, k), false) {
+                    if let Some(y) = self.field(of, Some(x), &path.key(k), false) {
                         out.insert(k.clone(), y);
                     }
                 }
                 Ok(Value::Object(out))
             }
-            Value::Array(_) => Err(FieldError::cast("Map", v.clone(), path, None)),
+            Value::Array(_) => Err(FieldError::cast("Map", v.clone(), &path.to_string(), None)),
             // `new Map(5)` throws a TypeError.
-            _ => Err(FieldError::cast("Map", v.clone(), path, Some("TypeError"))),
+            _ => Err(FieldError::cast(
+                "Map",
+                v.clone(),
+                &path.to_string(),
+                Some("TypeError"),
+            )),
         }
-    }
-}
-
-pub(crate) fn join(prefix: &str, key: &str) -> String {
-    if prefix.is_empty() {
-        key.to_owned()
-    } else {
-        format!("{prefix}.{key}")
     }
 }
 
@@ -389,11 +387,11 @@ fn as_items(v: &Value) -> Option<Cow<'_, [Value]>> {
     }
 }
 
-pub(crate) fn embedded_error(bad: &Value, path: &str) -> FieldError {
+pub(crate) fn embedded_error(bad: &Value, path: &DocPath) -> FieldError {
     FieldError::cast(
         "embedded",
         Value::String(js::inspect(bad)),
-        path,
+        &path.to_string(),
         Some("ObjectParameterError"),
     )
 }

@@ -9,6 +9,7 @@ mod set;
 mod shipped;
 mod write_cast;
 mod write_modes;
+mod write_props;
 mod write_shipped;
 mod write_support;
 mod write_validate;

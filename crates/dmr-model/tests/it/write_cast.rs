@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use crate::write_support::{insert, with_schema};
 
 /// The stored value of field `x` (`None`: absent), or its one error.
+#[allow(clippy::result_large_err)] // the public error type, as cast_path returns it
 fn cast_x(def: &ModelDef, v: Value) -> Result<Option<Value>, FieldError> {
     match insert(def, &json!({ "x": v })) {
         Ok(out) => Ok(out.get("x").cloned()),

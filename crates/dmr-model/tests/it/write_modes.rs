@@ -54,10 +54,26 @@ fn strict_throw_reports_every_unknown_path() {
     assert_eq!(
         summary(&e),
         [
-            ("foo".into(), "strict".into(), "Field `foo` is not in schema and strict mode is set to throw.".into()),
-            ("sub.0.bar".into(), "strict".into(), "Field `sub.0.bar` is not in schema and strict mode is set to throw.".into()),
-            ("sub.0.deep.baz".into(), "strict".into(), "Field `sub.0.deep.baz` is not in schema and strict mode is set to throw.".into()),
-            ("n.qux".into(), "strict".into(), "Field `n.qux` is not in schema and strict mode is set to throw.".into()),
+            (
+                "foo".into(),
+                "strict".into(),
+                "Field `foo` is not in schema and strict mode is set to throw.".into()
+            ),
+            (
+                "sub.0.bar".into(),
+                "strict".into(),
+                "Field `sub.0.bar` is not in schema and strict mode is set to throw.".into()
+            ),
+            (
+                "sub.0.deep.baz".into(),
+                "strict".into(),
+                "Field `sub.0.deep.baz` is not in schema and strict mode is set to throw.".into()
+            ),
+            (
+                "n.qux".into(),
+                "strict".into(),
+                "Field `n.qux` is not in schema and strict mode is set to throw.".into()
+            ),
         ]
     );
     assert!(e.errors.iter().all(|f| f.name == "StrictModeError"));
@@ -75,7 +91,10 @@ fn strict_off_keeps_unknown_paths() {
 
 #[test]
 fn known_paths_are_never_unknown() {
-    let def = with_schema(r#""a": "String""#, r#""strict": "throw", "timestamps": true"#);
+    let def = with_schema(
+        r#""a": "String""#,
+        r#""strict": "throw", "timestamps": true"#,
+    );
     let doc = json!({"_id": "507f1f77bcf86cd799439011", "__v": 3, "createdAt": "2020-01-01", "updatedAt": 5, "a": "x"});
     let out = insert_ok(&def, &doc);
     assert_eq!(out["_id"], "507f1f77bcf86cd799439011");
@@ -88,7 +107,10 @@ fn known_paths_are_never_unknown() {
     assert_eq!(e.errors[0].path, "createdAt");
     let e = insert_err(&def, &json!({"_id": "nope", "createdAt": "nope"}));
     assert_eq!(
-        summary(&e).iter().map(|s| (s.0.as_str(), s.1.as_str())).collect::<Vec<_>>(),
+        summary(&e)
+            .iter()
+            .map(|s| (s.0.as_str(), s.1.as_str()))
+            .collect::<Vec<_>>(),
         [("_id", "ObjectId"), ("createdAt", "date")]
     );
 }
@@ -130,7 +152,10 @@ fn default_kinds() {
         })
     );
     // Defaults never replace an explicit null; sub-document fields get theirs.
-    let out = insert_ok(&def, &json!({"lit": null, "arr": null, "subs": [{}, {"k": null}]}));
+    let out = insert_ok(
+        &def,
+        &json!({"lit": null, "arr": null, "subs": [{}, {"k": null}]}),
+    );
     assert_eq!(out["lit"], Value::Null);
     assert_eq!(out["arr"], Value::Null);
     assert_eq!(out["subs"], json!([{"k": "v"}, {"k": null}]));
@@ -150,7 +175,10 @@ fn nested_paths_and_minimize() {
     let mut doc = base.clone();
     doc["shipping"] = json!({"address": {}, "carrier": "ups"});
     let out = insert_ok(&order, &doc);
-    assert_eq!(out["shipping"], json!({"method": "standard", "carrier": "ups"}));
+    assert_eq!(
+        out["shipping"],
+        json!({"method": "standard", "carrier": "ups"})
+    );
     // A nested path given as null stays null; its required children still fail.
     let mut doc = base.clone();
     doc["totals"] = Value::Null;
@@ -177,8 +205,15 @@ fn sub_document_ids() {
         &def,
         &json!({"with": [{"a": "x"}, {"_id": given.to_uppercase(), "a": "y"}], "without": [{"a": "z", "_id": given}]}),
     );
-    assert_eq!(out["with"], json!([{"_id": oid(2), "a": "x"}, {"_id": given, "a": "y"}]));
-    assert_eq!(out["without"], json!([{"a": "z"}]), "an _id where the schema has none is dropped");
+    assert_eq!(
+        out["with"],
+        json!([{"_id": oid(2), "a": "x"}, {"_id": given, "a": "y"}])
+    );
+    assert_eq!(
+        out["without"],
+        json!([{"a": "z"}]),
+        "an _id where the schema has none is dropped"
+    );
 }
 
 #[test]
@@ -200,14 +235,20 @@ fn replace() {
     assert_eq!(out["sku"], "B");
     assert_eq!(out["price"], json!({"amount": 2, "currency": "USD"}));
     assert_eq!(out["inventory"]["warehouse"], "main");
-    let e = at(LATER, |ctx| product.prepare_replace(&json!({"sku": "b"}), &existing, ctx)).unwrap_err();
+    let e = at(LATER, |ctx| {
+        product.prepare_replace(&json!({"sku": "b"}), &existing, ctx)
+    })
+    .unwrap_err();
     assert_eq!(e.errors[0].path, "name");
 }
 
 #[test]
 fn validate_updated() {
     let user = model(USER);
-    let stored = insert_ok(&user, &json!({"email": "a@b.c", "username": "a", "firstName": "A", "lastName": "B"}));
+    let stored = insert_ok(
+        &user,
+        &json!({"email": "a@b.c", "username": "a", "firstName": "A", "lastName": "B"}),
+    );
     let mut updated = stored.clone();
     updated["role"] = json!("moderator");
     updated["isActive"] = json!("no");
@@ -217,13 +258,19 @@ fn validate_updated() {
     let mut want = updated.clone();
     want["isActive"] = json!(false);
     want["updatedAt"] = json!(LATER_ISO);
-    assert_eq!(out, want, "no defaults (lastLogin stays missing), updatedAt refreshed");
+    assert_eq!(
+        out, want,
+        "no defaults (lastLogin stays missing), updatedAt refreshed"
+    );
 
     updated["role"] = json!("root");
     updated["email"] = json!("");
     let e = at(LATER, |ctx| user.validate_updated(&updated, ctx)).unwrap_err();
     assert_eq!(
-        summary(&e).iter().map(|s| (s.0.as_str(), s.1.as_str())).collect::<Vec<_>>(),
+        summary(&e)
+            .iter()
+            .map(|s| (s.0.as_str(), s.1.as_str()))
+            .collect::<Vec<_>>(),
         [("email", "required"), ("role", "enum")]
     );
 }
@@ -231,46 +278,104 @@ fn validate_updated() {
 #[test]
 fn cast_path() {
     let order = model(ORDER);
-    assert_eq!(order.cast_path("totals.subtotal", &json!("12.5")), Ok(Some(json!(12.5))));
-    assert_eq!(order.cast_path("items.quantity", &json!("3")), Ok(Some(json!(3))));
-    assert_eq!(order.cast_path("items.0.quantity", &json!("3")), Ok(Some(json!(3))));
-    assert_eq!(order.cast_path("items.$.quantity", &json!(3)), Ok(Some(json!(3))));
-    assert_eq!(order.cast_path("items.$[i].quantity", &json!(3)), Ok(Some(json!(3))));
-    assert_eq!(order.cast_path("metadata.anyKey", &json!({"x": []})), Ok(Some(json!({"x": []}))));
-    assert_eq!(order.cast_path("metadata.a.b", &json!(1)), Ok(Some(json!(1))));
+    assert_eq!(
+        order.cast_path("totals.subtotal", &json!("12.5")),
+        Ok(Some(json!(12.5)))
+    );
+    assert_eq!(
+        order.cast_path("items.quantity", &json!("3")),
+        Ok(Some(json!(3)))
+    );
+    assert_eq!(
+        order.cast_path("items.0.quantity", &json!("3")),
+        Ok(Some(json!(3)))
+    );
+    assert_eq!(
+        order.cast_path("items.$.quantity", &json!(3)),
+        Ok(Some(json!(3)))
+    );
+    assert_eq!(
+        order.cast_path("items.$[i].quantity", &json!(3)),
+        Ok(Some(json!(3)))
+    );
+    assert_eq!(
+        order.cast_path("metadata.anyKey", &json!({"x": []})),
+        Ok(Some(json!({"x": []})))
+    );
+    assert_eq!(
+        order.cast_path("metadata.a.b", &json!(1)),
+        Ok(Some(json!(1)))
+    );
     assert_eq!(
         order.cast_path("customerId", &json!({"$oid": "507F1F77BCF86CD799439011"})),
         Ok(Some(json!("507f1f77bcf86cd799439011")))
     );
-    assert_eq!(order.cast_path("_id", &json!("507F1F77BCF86CD799439011")), Ok(Some(json!("507f1f77bcf86cd799439011"))));
-    assert_eq!(order.cast_path("createdAt", &json!(0)), Ok(Some(json!("1970-01-01T00:00:00.000Z"))));
+    assert_eq!(
+        order.cast_path("_id", &json!("507F1F77BCF86CD799439011")),
+        Ok(Some(json!("507f1f77bcf86cd799439011")))
+    );
+    assert_eq!(
+        order.cast_path("createdAt", &json!(0)),
+        Ok(Some(json!("1970-01-01T00:00:00.000Z")))
+    );
     assert_eq!(order.cast_path("__v", &json!("2")), Ok(Some(json!(2))));
     // A whole sub-document: cast, unknown fields dropped, no defaults.
     assert_eq!(
         order.cast_path("items.0", &json!({"quantity": "2", "bogus": 1})),
         Ok(Some(json!({"quantity": 2})))
     );
-    let e = order.cast_path("items.0.quantity", &json!("many")).unwrap_err();
-    assert_eq!((e.name, e.kind.as_str(), e.path.as_str()), ("CastError", "Number", "items.0.quantity"));
+    let e = order
+        .cast_path("items.0.quantity", &json!("many"))
+        .unwrap_err();
+    assert_eq!(
+        (e.name, e.kind.as_str(), e.path.as_str()),
+        ("CastError", "Number", "items.0.quantity")
+    );
     assert_eq!(order.cast_path("items.0.bogus", &json!(1)), Ok(None));
     assert_eq!(order.cast_path("totals.subtotal.x", &json!(1)), Ok(None));
     assert_eq!(order.cast_path("", &json!(1)), Ok(None));
     assert_eq!(order.cast_path("nope", &json!(1)), Ok(None));
 
     let product = model(PRODUCT);
-    assert_eq!(product.cast_path("tags", &json!(" Foo ")), Ok(Some(json!(["foo"]))));
-    assert_eq!(product.cast_path("tags", &json!([" A", "b "])), Ok(Some(json!(["a", "b"]))));
-    assert_eq!(product.cast_path("tags.3", &json!(" Foo ")), Ok(Some(json!("foo"))));
+    assert_eq!(
+        product.cast_path("tags", &json!(" Foo ")),
+        Ok(Some(json!(["foo"])))
+    );
+    assert_eq!(
+        product.cast_path("tags", &json!([" A", "b "])),
+        Ok(Some(json!(["a", "b"])))
+    );
+    assert_eq!(
+        product.cast_path("tags.3", &json!(" Foo ")),
+        Ok(Some(json!("foo")))
+    );
     assert_eq!(product.cast_path("tags.$", &json!(7)), Ok(Some(json!("7"))));
-    assert_eq!(product.cast_path("sku", &json!(" ab ")), Ok(Some(json!("AB"))));
-    assert_eq!(product.cast_path("price", &json!({"amount": "1"})), Ok(Some(json!({"amount": 1}))));
-    assert_eq!(product.cast_path("images.0._id", &json!("65a1b2c3d4e5f60718293a4b")), Ok(Some(json!("65a1b2c3d4e5f60718293a4b"))));
-    assert_eq!(product.cast_path("attributes.value.deep", &json!([1])), Ok(Some(json!([1]))));
+    assert_eq!(
+        product.cast_path("sku", &json!(" ab ")),
+        Ok(Some(json!("AB")))
+    );
+    assert_eq!(
+        product.cast_path("price", &json!({"amount": "1"})),
+        Ok(Some(json!({"amount": 1})))
+    );
+    assert_eq!(
+        product.cast_path("images.0._id", &json!("65a1b2c3d4e5f60718293a4b")),
+        Ok(Some(json!("65a1b2c3d4e5f60718293a4b")))
+    );
+    assert_eq!(
+        product.cast_path("attributes.value.deep", &json!([1])),
+        Ok(Some(json!([1])))
+    );
 
-    let throw = with_schema(r#""a": "Number", "n": { "b": "Number" }"#, r#""strict": "throw""#);
+    let throw = with_schema(
+        r#""a": "Number", "n": { "b": "Number" }"#,
+        r#""strict": "throw""#,
+    );
     let e = throw.cast_path("n.zzz", &json!(1)).unwrap_err();
     assert_eq!((e.name, e.path.as_str()), ("StrictModeError", "n.zzz"));
-    let e = throw.cast_path("n", &json!({"b": 1, "zzz": 2})).unwrap_err();
+    let e = throw
+        .cast_path("n", &json!({"b": 1, "zzz": 2}))
+        .unwrap_err();
     assert_eq!(e.path, "n.zzz");
     let off = with_schema(r#""a": "Number""#, r#""strict": false"#);
     assert_eq!(off.cast_path("zzz", &json!("1")), Ok(Some(json!("1"))));
@@ -284,11 +389,21 @@ fn cast_path_with_creates_sub_documents() {
         n += 1;
         n
     };
-    let mut ctx = WriteContext { now_millis: NOW, random: &mut random };
-    let img = product.cast_path_with("images.$", &json!({"url": "u"}), &mut ctx).unwrap().unwrap();
+    let mut ctx = WriteContext {
+        now_millis: NOW,
+        random: &mut random,
+    };
+    let img = product
+        .cast_path_with("images.$", &json!({"url": "u"}), &mut ctx)
+        .unwrap()
+        .unwrap();
     assert_eq!(img, json!({"_id": "6553f1000000000065000066", "url": "u"}));
     let all = product
-        .cast_path_with("images", &json!([{"url": "a"}, {"url": "b", "_id": "65a1b2c3d4e5f60718293a4b"}]), &mut ctx)
+        .cast_path_with(
+            "images",
+            &json!([{"url": "a"}, {"url": "b", "_id": "65a1b2c3d4e5f60718293a4b"}]),
+            &mut ctx,
+        )
         .unwrap()
         .unwrap();
     assert_eq!(all[0]["_id"], "6553f1000000000067000068");

@@ -252,8 +252,7 @@ fn order_sub_document_errors() {
             (
                 "items.0.quantity".into(),
                 "min".into(),
-                "Path `quantity` (0) is less than minimum allowed value (1)."
-                    .replace("`quantity`", "`items.0.quantity`")
+                "Path `items.0.quantity` (0) is less than minimum allowed value (1).".into()
             ),
             (
                 "items.1.sku".into(),

@@ -6,6 +6,7 @@ mod support;
 
 mod bad_input;
 mod connections;
+mod fail_safe;
 mod fleet;
 mod logs;
 mod seed_routes;
