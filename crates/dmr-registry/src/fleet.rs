@@ -47,7 +47,7 @@ impl Registry {
         let entry = entry(def);
         match tier.get(tenant.as_str(), &entry).await {
             Ok(Some(bytes)) => {
-                if let Some(compiled) = self.from_descriptor(tenant, def, &bytes, stamp).await? {
+                if let Some(compiled) = self.rebuild_from_l2(tenant, def, &bytes, stamp).await? {
                     return Ok(compiled);
                 }
             }
@@ -85,7 +85,7 @@ impl Registry {
                     {
                         Ok(Awaited::Ready(bytes)) => {
                             if let Some(compiled) =
-                                self.from_descriptor(tenant, def, &bytes, stamp).await?
+                                self.rebuild_from_l2(tenant, def, &bytes, stamp).await?
                             {
                                 return Ok(compiled);
                             }
@@ -104,7 +104,7 @@ impl Registry {
     /// Rebuilds a compiled model from an L2 descriptor: opens (or reuses) the tenant's
     /// store handle and trusts the descriptor's indexes. `None` for an unreadable or
     /// mismatched descriptor, which is then treated as a miss.
-    async fn from_descriptor(
+    async fn rebuild_from_l2(
         &self,
         tenant: &TenantId,
         def: &Arc<ModelDef>,

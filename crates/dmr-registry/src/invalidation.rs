@@ -100,10 +100,10 @@ impl Registry {
     }
 
     pub(crate) async fn publish(&self, invalidation: Invalidation) {
-        if let Some(tier) = &self.inner.shared {
-            if let Err(e) = tier.publish(&invalidation).await {
-                tracing::warn!(error = %e, ?invalidation, "backplane publish failed; other instances catch up by TTL or on resubscribe");
-            }
+        if let Some(tier) = &self.inner.shared
+            && let Err(e) = tier.publish(&invalidation).await
+        {
+            tracing::warn!(error = %e, ?invalidation, "backplane publish failed; other instances catch up by TTL or on resubscribe");
         }
     }
 
