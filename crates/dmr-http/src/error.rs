@@ -19,6 +19,15 @@ pub enum ErrorCode {
     InvalidJson,
     InvalidBody,
     InvalidOperation,
+    InvalidQuery,
+    InvalidDocumentId,
+    ValidationFailed,
+    LimitExceeded,
+    TextIndexRequired,
+    DocumentNotFound,
+    DuplicateKey,
+    WriteConflict,
+    RequestTimeout,
     ModelFilesInvalid,
     ModelNotFound,
     RouteNotFound,
@@ -31,12 +40,21 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 14] = [
+    pub const ALL: [ErrorCode; 23] = [
         Self::InvalidTenantId,
         Self::InvalidModelName,
         Self::InvalidJson,
         Self::InvalidBody,
         Self::InvalidOperation,
+        Self::InvalidQuery,
+        Self::InvalidDocumentId,
+        Self::ValidationFailed,
+        Self::LimitExceeded,
+        Self::TextIndexRequired,
+        Self::DocumentNotFound,
+        Self::DuplicateKey,
+        Self::WriteConflict,
+        Self::RequestTimeout,
         Self::ModelFilesInvalid,
         Self::ModelNotFound,
         Self::RouteNotFound,
@@ -55,6 +73,16 @@ impl ErrorCode {
             Self::InvalidJson => "invalid_json",
             Self::InvalidBody => "invalid_body",
             Self::InvalidOperation => "invalid_operation",
+            Self::InvalidQuery => "invalid_query",
+            Self::InvalidDocumentId => "invalid_document_id",
+            Self::ValidationFailed => "validation_failed",
+            Self::LimitExceeded => "limit_exceeded",
+            Self::TextIndexRequired => "text_index_required",
+            Self::DocumentNotFound => "document_not_found",
+            Self::DuplicateKey => "duplicate_key",
+            Self::WriteConflict => "write_conflict",
+            Self::RequestTimeout => "request_timeout",
+
             Self::ModelFilesInvalid => "model_files_invalid",
             Self::ModelNotFound => "model_not_found",
             Self::RouteNotFound => "route_not_found",
@@ -75,6 +103,14 @@ impl ErrorCode {
             | Self::InvalidBody
             | Self::InvalidOperation => StatusCode::BAD_REQUEST,
             Self::ModelFilesInvalid => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::InvalidQuery
+            | Self::InvalidDocumentId
+            | Self::ValidationFailed
+            | Self::LimitExceeded
+            | Self::TextIndexRequired => StatusCode::BAD_REQUEST,
+            Self::DocumentNotFound => StatusCode::NOT_FOUND,
+            Self::DuplicateKey | Self::WriteConflict => StatusCode::CONFLICT,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::ModelNotFound | Self::RouteNotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -124,12 +160,17 @@ impl ApiError {
 
 impl From<RegistryError> for ApiError {
     fn from(e: RegistryError) -> Self {
-        if let RegistryError::ModelFiles(errors) = &e {
-            return Self {
-                details: Some(json!(errors)),
-                ..Self::new(ErrorCode::ModelFilesInvalid, e.to_string())
-            };
-        }
+        let details = match &e {
+            RegistryError::ModelFiles(errors) => Some(json!(errors)),
+            RegistryError::Validation(validation) => Some(validation.to_json()),
+            RegistryError::Query(query) => query.operator().map(|op| json!({ "operator": op })),
+            RegistryError::Duplicate {
+                index,
+                paths,
+                value,
+            } => Some(json!({ "index": index, "keyPattern": paths, "keyValue": value })),
+            _ => None,
+        };
         let code = match &e {
             RegistryError::InvalidTenantId(_) => ErrorCode::InvalidTenantId,
             RegistryError::ModelNotFound(_) => ErrorCode::ModelNotFound,
@@ -139,8 +180,20 @@ impl From<RegistryError> for ApiError {
             RegistryError::Store(StoreError::Definition { .. }) => ErrorCode::ModelInvalid,
             RegistryError::Store(StoreError::Internal(_)) => ErrorCode::StoreError,
             RegistryError::ModelFiles(_) => ErrorCode::ModelFilesInvalid,
+            RegistryError::Store(StoreError::Duplicate { .. })
+            | RegistryError::Duplicate { .. } => ErrorCode::DuplicateKey,
+            RegistryError::Validation(_) => ErrorCode::ValidationFailed,
+            RegistryError::Query(_) => ErrorCode::InvalidQuery,
+            RegistryError::DocumentNotFound(_) => ErrorCode::DocumentNotFound,
+            RegistryError::InvalidDocumentId(_) => ErrorCode::InvalidDocumentId,
+            RegistryError::LimitExceeded(_) => ErrorCode::LimitExceeded,
+            RegistryError::TextIndexRequired(_) => ErrorCode::TextIndexRequired,
+            RegistryError::WriteConflict => ErrorCode::WriteConflict,
         };
-        Self::new(code, e.to_string())
+        Self {
+            details,
+            ..Self::new(code, e.to_string())
+        }
     }
 }
 

@@ -96,3 +96,14 @@ pub fn json_body<T: DeserializeOwned + Default>(
     serde_json::from_value(value)
         .map_err(|e| ApiError::new(ErrorCode::InvalidBody, format!("Invalid request body: {e}")))
 }
+
+/// `:id` of a document; its shape is checked by the registry (400 `invalid_document_id`).
+pub struct DocumentId(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for DocumentId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        path_param(parts, state, "id").await.map(DocumentId)
+    }
+}

@@ -2,7 +2,7 @@
 //! turning a handler panic into a JSON 500.
 
 use std::any::Any;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -55,6 +55,27 @@ pub async fn observe(
         response.headers_mut().insert(REQUEST_ID, value);
     }
     response
+}
+
+/// Answers 408 when a request takes longer than REQUEST_TIMEOUT_MS. Work already handed to
+/// a store (a write on SQLite's blocking pool) still completes; the client is told it may
+/// not have.
+pub async fn timeout(
+    State(limit): State<Duration>,
+    request: Request,
+    next: Next,
+) -> Response<Body> {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            ErrorCode::RequestTimeout,
+            format!(
+                "The request took longer than {} ms; a write may or may not have been applied",
+                limit.as_millis()
+            ),
+        )
+        .into_response(),
+    }
 }
 
 fn new_request_id() -> String {

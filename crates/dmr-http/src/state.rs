@@ -35,6 +35,8 @@ pub struct ServiceInfo {
 pub struct HttpConfig {
     /// Largest accepted request body, in bytes.
     pub body_limit: usize,
+    /// Longest a request may take before a 408.
+    pub request_timeout: std::time::Duration,
 }
 
 /// Requests in flight and served; shutdown drains `in_flight` to zero.

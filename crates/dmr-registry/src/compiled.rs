@@ -3,7 +3,8 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use dmr_model::ModelDef;
-use dmr_store::{EnsuredCollection, TenantId};
+use dmr_model::{FieldType, IndexOrder, Schema};
+use dmr_store::{CollectionSpec, EnsuredCollection, TenantId};
 
 use crate::connections::OpenTenant;
 use crate::invalidation::Stamp;
@@ -57,6 +58,8 @@ pub struct CompiledModel {
     pub def: Arc<ModelDef>,
     pub database_name: String,
     pub collection: String,
+    /// What the store is told about the collection on every operation.
+    pub spec: CollectionSpec,
     pub ensured: EnsuredCollection,
     pub compiled_at: SystemTime,
     /// The invalidation generations its load started under.
@@ -67,5 +70,44 @@ pub struct CompiledModel {
 impl CompiledModel {
     pub fn name(&self) -> &str {
         &self.def.name
+    }
+}
+
+/// The store's view of a model's collection: its indexes, the paths that hold one scalar
+/// per document (safe for an engine to compare directly), the text-indexed paths.
+pub fn collection_spec(def: &ModelDef) -> CollectionSpec {
+    let mut scalar_paths = Vec::new();
+    scalar_leaves(&def.schema, "", &mut scalar_paths);
+    let text_paths = def
+        .indexes
+        .iter()
+        .flat_map(|i| i.keys.iter())
+        .filter(|k| k.order == IndexOrder::Text)
+        .map(|k| k.path.clone())
+        .collect();
+    CollectionSpec {
+        name: def.collection.clone(),
+        indexes: def.indexes.clone(),
+        scalar_paths,
+        text_paths,
+    }
+}
+
+fn scalar_leaves(schema: &Schema, prefix: &str, out: &mut Vec<String>) {
+    for (name, field) in &schema.fields {
+        let path = if prefix.is_empty() {
+            name.clone()
+        } else {
+            format!("{prefix}.{name}")
+        };
+        match &field.ty {
+            FieldType::String
+            | FieldType::Number
+            | FieldType::Boolean
+            | FieldType::Date
+            | FieldType::ObjectId => out.push(path),
+            FieldType::Object(nested) => scalar_leaves(nested, &path, out),
+            FieldType::Mixed | FieldType::Map(_) | FieldType::Array(_) | FieldType::SubDocs(_) => {}
+        }
     }
 }

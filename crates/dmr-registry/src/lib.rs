@@ -4,6 +4,8 @@
 
 mod compiled;
 mod connections;
+mod documents;
+mod entropy;
 mod error;
 mod fleet;
 mod health;
@@ -16,6 +18,7 @@ mod versions;
 
 pub use compiled::{CompiledModel, ModelKey};
 pub use connections::{ConnectionInfo, OpenTenant};
+pub use documents::{BulkItem, FindRequest, QueryLimits};
 pub use error::RegistryError;
 pub use health::{CheckStatus, HealthReport, HealthStatus};
 pub use operation::{TestOperation, UnknownOperation};

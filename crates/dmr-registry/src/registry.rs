@@ -4,11 +4,16 @@ use std::time::{Duration, Instant, SystemTime};
 use arc_swap::ArcSwap;
 use dmr_cache::{L1Cache, SharedTier};
 use dmr_model::{ModelDef, ModelSet};
-use dmr_store::{Backend, CollectionSpec, StoreError, TenantId};
+use dmr_query::{Filter, Sort};
+use dmr_store::FindQuery;
+use dmr_store::{Backend, StoreError, TenantId};
 use serde_json::Value;
 
-use crate::compiled::{CompiledModel, ModelKey};
+static NO_SORT: Sort = Sort { keys: Vec::new() };
+
+use crate::compiled::{CompiledModel, ModelKey, collection_spec};
 use crate::connections::ConnectionManager;
+use crate::documents::QueryLimits;
 use crate::error::RegistryError;
 use crate::invalidation::{Generations, Stamp};
 use crate::operation::TestOperation;
@@ -29,6 +34,7 @@ pub struct RegistryConfig {
     /// How long past its L1 lifetime the last good compiled model may still be served
     /// when a refresh fails because the store is unreachable.
     pub fail_safe_grace: Duration,
+    pub query_limits: QueryLimits,
 }
 
 impl Default for RegistryConfig {
@@ -42,6 +48,7 @@ impl Default for RegistryConfig {
             shared: None,
             fleet_wait: Duration::from_secs(10),
             fail_safe_grace: Duration::from_secs(300),
+            query_limits: QueryLimits::default(),
         }
     }
 }
@@ -76,6 +83,7 @@ pub(crate) struct Inner {
     pub(crate) generations: Generations,
     pub(crate) fleet_wait: Duration,
     pub(crate) max_open_tenants: usize,
+    pub(crate) query_limits: QueryLimits,
 }
 
 impl Registry {
@@ -94,6 +102,7 @@ impl Registry {
                 generations: Generations::default(),
                 fleet_wait: config.fleet_wait,
                 max_open_tenants: config.max_open_tenants,
+                query_limits: config.query_limits,
             }),
         }
     }
@@ -223,10 +232,7 @@ impl Registry {
         for evicted in &opened.evicted {
             self.invalidate_local(evicted);
         }
-        let spec = CollectionSpec {
-            name: def.collection.clone(),
-            indexes: def.indexes.clone(),
-        };
+        let spec = collection_spec(def);
         let ensured = opened.tenant.store.ensure_collection(&spec).await.inspect_err(|e| {
             tracing::error!(tenant = %tenant, model = %def.name, error = %e, "model compile failed");
         })?;
@@ -248,6 +254,7 @@ impl Registry {
             def: Arc::clone(def),
             database_name: opened.tenant.store.database_name().to_owned(),
             collection: def.collection.clone(),
+            spec,
             ensured,
             compiled_at: SystemTime::now(),
             stamp,
@@ -285,8 +292,7 @@ impl Registry {
         let compiled = self.model(tenant, model).await?;
         let result = match Self::run_on(&compiled, operation).await {
             Err(StoreError::Closed) => {
-                let key = ModelKey::new(tenant.clone(), Arc::clone(&compiled.def));
-                self.inner.l1.invalidate(&key).await;
+                self.forget(tenant, &compiled).await;
                 let fresh = self.model(tenant, model).await?;
                 Self::run_on(&fresh, operation).await
             }
@@ -299,21 +305,33 @@ impl Registry {
         })
     }
 
+    /// Drops one compiled model from L1 (its store was found closed).
+    pub(crate) async fn forget(&self, tenant: &TenantId, compiled: &CompiledModel) {
+        let key = ModelKey::new(tenant.clone(), Arc::clone(&compiled.def));
+        self.inner.l1.invalidate(&key).await;
+    }
+
     async fn run_on(
         compiled: &CompiledModel,
         operation: TestOperation,
     ) -> Result<Value, StoreError> {
         let store = &compiled.open.store;
-        let collection = &compiled.collection;
+        let spec = &compiled.spec;
+        let first = |limit| FindQuery {
+            filter: &Filter::All,
+            sort: &NO_SORT,
+            skip: 0,
+            limit,
+        };
         Ok(match operation {
-            TestOperation::Count => Value::from(store.count(collection).await?),
+            TestOperation::Count => Value::from(store.count(spec, &Filter::All).await?),
             TestOperation::FindOne => store
-                .find(collection, 1)
+                .find(spec, &first(1))
                 .await?
                 .into_iter()
                 .next()
                 .unwrap_or(Value::Null),
-            TestOperation::Find => Value::Array(store.find(collection, 10).await?),
+            TestOperation::Find => Value::Array(store.find(spec, &first(10)).await?),
         })
     }
 }

@@ -27,11 +27,91 @@ pub(crate) fn json_path_literal(collection: &str, dotted: &str) -> Result<String
     Ok(format!("'{}'", path.replace('\'', "''")))
 }
 
+/// `rev` counts the document's writes: `replace` names the revision it read.
 pub(crate) fn create_table(collection: &str) -> String {
     format!(
-        "CREATE TABLE IF NOT EXISTS {} (_id TEXT PRIMARY KEY NOT NULL, doc BLOB NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS {} (_id TEXT PRIMARY KEY NOT NULL, doc BLOB NOT NULL, rev INTEGER NOT NULL DEFAULT 0)",
         quote_ident(collection)
     )
+}
+
+/// Tables created before documents had revisions get the column.
+pub(crate) fn has_rev_column(collection: &str) -> String {
+    format!(
+        "SELECT count(*) FROM pragma_table_info({}) WHERE name = 'rev'",
+        quote_literal(collection)
+    )
+}
+
+pub(crate) fn add_rev_column(collection: &str) -> String {
+    format!(
+        "ALTER TABLE {} ADD COLUMN rev INTEGER NOT NULL DEFAULT 0",
+        quote_ident(collection)
+    )
+}
+
+fn quote_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// The FTS5 table holding a collection's text-indexed fields.
+pub(crate) fn text_table(collection: &str) -> String {
+    format!("{collection}$text")
+}
+
+/// A contentless FTS5 table keyed by the collection's rowid, kept in sync by triggers, so
+/// `$text` is answered by the index within the same transaction as every write.
+pub(crate) struct TextIndex {
+    /// The FTS table and its triggers, idempotent.
+    pub create: Vec<String>,
+    /// Fills the index from the rows already there (run when the table is new).
+    pub backfill: String,
+}
+
+pub(crate) fn text_index(collection: &str, paths: &[String]) -> Result<TextIndex, StoreError> {
+    let fts = quote_ident(&text_table(collection));
+    let table = quote_ident(collection);
+    let body = |doc: &str| -> Result<String, StoreError> {
+        let parts = paths
+            .iter()
+            .map(|p| {
+                Ok(format!(
+                    "coalesce(json_extract({doc}, {}), '')",
+                    json_path_literal(collection, p)?
+                ))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(parts.join(" || ' ' || "))
+    };
+    let new_body = body("new.doc")?;
+    let trigger = |suffix: &str| quote_ident(&format!("{collection}$text_{suffix}"));
+    Ok(TextIndex {
+        create: vec![
+            format!(
+                "CREATE VIRTUAL TABLE IF NOT EXISTS {fts} USING fts5(body, content='', contentless_delete=1)"
+            ),
+            format!(
+                "CREATE TRIGGER IF NOT EXISTS {} AFTER INSERT ON {table} BEGIN \
+                 INSERT INTO {fts} (rowid, body) VALUES (new.rowid, {new_body}); END",
+                trigger("insert")
+            ),
+            format!(
+                "CREATE TRIGGER IF NOT EXISTS {} AFTER DELETE ON {table} BEGIN \
+                 DELETE FROM {fts} WHERE rowid = old.rowid; END",
+                trigger("delete")
+            ),
+            format!(
+                "CREATE TRIGGER IF NOT EXISTS {} AFTER UPDATE ON {table} BEGIN \
+                 DELETE FROM {fts} WHERE rowid = old.rowid; \
+                 INSERT INTO {fts} (rowid, body) VALUES (new.rowid, {new_body}); END",
+                trigger("update")
+            ),
+        ],
+        backfill: format!(
+            "INSERT INTO {fts} (rowid, body) SELECT rowid, {} FROM {table}",
+            body("doc")?
+        ),
+    })
 }
 
 /// SQLite index names share one namespace per file, so they are prefixed with the

@@ -11,6 +11,7 @@
 mod backend;
 mod ddl;
 mod pool;
+mod query;
 mod tenant_store;
 
 pub use backend::{SqliteBackend, SqliteConfig};

@@ -26,6 +26,8 @@ fn spec() -> CollectionSpec {
     };
     CollectionSpec {
         name: "users".to_owned(),
+        scalar_paths: vec!["email".to_owned(), "nick".to_owned()],
+        text_paths: Vec::new(),
         indexes: vec![
             IndexDef {
                 name: "email_1".into(),
@@ -87,7 +89,10 @@ async fn one_wal_file_per_tenant_with_planner_usable_indexes() {
             .is_err()
     );
 
-    assert_eq!(store.count("users").await.unwrap(), 3);
+    assert_eq!(
+        store.count(&spec(), &dmr_query::Filter::All).await.unwrap(),
+        3
+    );
     let control = rusqlite::Connection::open(dir.path().join("_control.sqlite3")).unwrap();
     let database: String = control
         .query_row(
@@ -111,7 +116,7 @@ async fn the_pool_bounds_connections_and_serves_every_caller() {
     let tasks: Vec<_> = (0..100)
         .map(|_| {
             let store = Arc::clone(&store);
-            tokio::spawn(async move { store.count("users").await })
+            tokio::spawn(async move { store.count(&spec(), &dmr_query::Filter::All).await })
         })
         .collect();
     for task in tasks {

@@ -30,6 +30,8 @@ fn index(name: &str, keys: &[(&str, IndexOrder)], unique: bool) -> IndexDef {
 fn users_spec() -> CollectionSpec {
     CollectionSpec {
         name: "users".to_owned(),
+        scalar_paths: vec!["email".to_owned(), "isActive".to_owned()],
+        text_paths: Vec::new(),
         indexes: vec![
             index("email_1", &[("email", IndexOrder::Asc)], true),
             index(
@@ -46,6 +48,8 @@ fn users_spec() -> CollectionSpec {
         ],
     }
 }
+
+pub use crate::conformance_documents::*;
 
 pub async fn ping_answers(backend: &dyn Backend) {
     backend.ping().await.expect("ping");
@@ -102,9 +106,16 @@ pub async fn an_unusable_index_fails_alone(backend: &dyn Backend) {
 pub async fn empty_collection_counts_zero_and_finds_nothing(backend: &dyn Backend) {
     let store = backend.open_tenant(&tenant("empty")).await.unwrap();
     store.ensure_collection(&users_spec()).await.unwrap();
-    assert_eq!(store.count("users").await.unwrap(), 0);
+    let all = dmr_query::Filter::All;
+    let query = crate::FindQuery {
+        filter: &all,
+        sort: &dmr_query::Sort::default(),
+        skip: 0,
+        limit: 10,
+    };
+    assert_eq!(store.count(&users_spec(), &all).await.unwrap(), 0);
     assert_eq!(
-        store.find("users", 10).await.unwrap(),
+        store.find(&users_spec(), &query).await.unwrap(),
         Vec::<serde_json::Value>::new()
     );
     store.close().await;
@@ -117,7 +128,9 @@ pub async fn tenants_are_isolated(backend: &dyn Backend) {
     assert_ne!(a.database_name(), b.database_name());
     // `b` never ensured `users`: it must not see `a`'s collection.
     assert!(
-        b.count("users").await.is_err(),
+        b.count(&users_spec(), &dmr_query::Filter::All)
+            .await
+            .is_err(),
         "tenant b sees tenant a's collection"
     );
     a.close().await;
@@ -130,7 +143,10 @@ pub async fn a_closed_store_refuses_work(backend: &dyn Backend) {
     assert!(store.is_open());
     store.close().await;
     assert!(!store.is_open());
-    assert_eq!(store.count("users").await, Err(StoreError::Closed));
+    assert_eq!(
+        store.count(&users_spec(), &dmr_query::Filter::All).await,
+        Err(StoreError::Closed)
+    );
     assert_eq!(store.pool_stats().in_use, 0);
 }
 
@@ -170,6 +186,12 @@ macro_rules! store_conformance_suite {
             tenants_are_isolated,
             a_closed_store_refuses_work,
             schema_versions_are_recorded_once,
+            documents_round_trip_with_revisions,
+            duplicates_name_their_index,
+            every_operator_answers_as_the_filter_matches,
+            text_search_uses_the_text_index,
+            sort_orders_across_types_and_paginates,
+            concurrent_read_modify_writes_lose_nothing,
         );
     };
     (@tests $make:expr; $($check:ident),+ $(,)?) => {

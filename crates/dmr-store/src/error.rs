@@ -11,6 +11,10 @@ pub enum StoreError {
     /// A model definition the engine cannot express (for example a path it cannot index).
     #[error("collection {collection}: {reason}")]
     Definition { collection: String, reason: String },
+    /// A unique index (or `_id`) already holds the value. `index` is the model's index
+    /// name (`email_1`), or `_id_`.
+    #[error("duplicate key in {collection} (index {index})")]
+    Duplicate { collection: String, index: String },
     /// Anything else the engine reported.
     #[error("store error: {0}")]
     Internal(String),

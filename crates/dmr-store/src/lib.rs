@@ -10,9 +10,14 @@ mod traits;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+#[cfg(feature = "conformance")]
+mod conformance_documents;
 
 pub use error::StoreError;
 pub use iso::iso_millis;
-pub use spec::{CollectionSpec, EnsuredCollection, IndexFailure, PoolStats, TenantRecord};
+pub use spec::{
+    CollectionSpec, EnsuredCollection, FindQuery, IndexFailure, PoolStats, Stored, TenantRecord,
+    WriteOutcome,
+};
 pub use tenant::{TenantId, TenantIdError};
 pub use traits::{Backend, TenantStore};

@@ -1,11 +1,41 @@
 use dmr_model::IndexDef;
 use serde::{Deserialize, Serialize};
 
-/// What a compile asks a store to guarantee: the collection exists with these indexes.
-#[derive(Debug, Clone)]
+/// A collection as the store needs to know it: what a compile ensures (the collection and
+/// its indexes) and what queries may use.
+#[derive(Debug, Clone, Default)]
 pub struct CollectionSpec {
     pub name: String,
     pub indexes: Vec<IndexDef>,
+    /// Paths that hold at most one scalar per document (no array on the way): a store may
+    /// evaluate conditions on them in its engine (and its indexes) before the exact match.
+    pub scalar_paths: Vec<String>,
+    /// Paths of the model's text index, for `$text`.
+    pub text_paths: Vec<String>,
+}
+
+/// A document with the revision a `replace` must name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stored {
+    pub doc: serde_json::Value,
+    pub revision: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteOutcome {
+    Written,
+    /// The document changed since it was read.
+    Conflict,
+    NotFound,
+}
+
+/// A find: the filter is already cast to the model's types.
+#[derive(Debug, Clone, Copy)]
+pub struct FindQuery<'a> {
+    pub filter: &'a dmr_query::Filter,
+    pub sort: &'a dmr_query::Sort,
+    pub skip: u64,
+    pub limit: u64,
 }
 
 /// What the store guarantees after `ensure_collection`. An index the engine refused does not

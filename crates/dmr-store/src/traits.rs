@@ -3,7 +3,12 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::Value;
 
-use crate::{CollectionSpec, EnsuredCollection, PoolStats, StoreError, TenantId, TenantRecord};
+use dmr_query::Filter;
+
+use crate::{
+    CollectionSpec, EnsuredCollection, FindQuery, PoolStats, StoreError, Stored, TenantId,
+    TenantRecord, WriteOutcome,
+};
 
 /// A storage engine: the control plane (tenants, schema versions) plus a way to open one
 /// tenant's database. One instance per process.
@@ -45,10 +50,39 @@ pub trait TenantStore: Send + Sync + 'static {
         spec: &CollectionSpec,
     ) -> Result<EnsuredCollection, StoreError>;
 
-    async fn count(&self, collection: &str) -> Result<u64, StoreError>;
+    /// Stores a new document (its `_id` is set). A duplicate `_id` or unique key is
+    /// `StoreError::Duplicate`.
+    async fn insert(&self, collection: &CollectionSpec, doc: &Value) -> Result<(), StoreError>;
 
-    /// The first `limit` documents in insertion order.
-    async fn find(&self, collection: &str, limit: usize) -> Result<Vec<Value>, StoreError>;
+    /// The document with this `_id`, with its revision.
+    async fn get(
+        &self,
+        collection: &CollectionSpec,
+        id: &str,
+    ) -> Result<Option<Stored>, StoreError>;
+
+    /// Documents matching `query.filter`, sorted, paginated, in insertion order when no
+    /// sort is given.
+    async fn find(
+        &self,
+        collection: &CollectionSpec,
+        query: &FindQuery<'_>,
+    ) -> Result<Vec<Value>, StoreError>;
+
+    async fn count(&self, collection: &CollectionSpec, filter: &Filter) -> Result<u64, StoreError>;
+
+    /// Replaces the document if it is still at `revision` (optimistic concurrency: the
+    /// caller read it, changed it, and retries on `Conflict`).
+    async fn replace(
+        &self,
+        collection: &CollectionSpec,
+        id: &str,
+        revision: u64,
+        doc: &Value,
+    ) -> Result<WriteOutcome, StoreError>;
+
+    /// Deletes the document; false when there was none.
+    async fn delete(&self, collection: &CollectionSpec, id: &str) -> Result<bool, StoreError>;
 
     fn pool_stats(&self) -> PoolStats;
 

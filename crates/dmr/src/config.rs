@@ -34,6 +34,11 @@ pub struct Config {
     pub sqlite_busy_timeout: Duration,
     pub shutdown_timeout: Duration,
     pub body_limit: usize,
+    pub request_timeout: Duration,
+    pub max_page_size: u64,
+    pub default_page_size: u64,
+    pub max_filter_depth: usize,
+    pub max_filter_nodes: usize,
 }
 
 #[derive(Clone)]
@@ -363,7 +368,27 @@ impl Config {
                 1,
                 "a whole number of bytes, at least 1 (e.g. 10485760)",
             ) as usize,
+            request_timeout: r.millis("REQUEST_TIMEOUT_MS"),
+            max_page_size: r.count(
+                "MAX_PAGE_SIZE",
+                1,
+                "a whole number of documents, at least 1",
+            ),
+            default_page_size: r.count(
+                "DEFAULT_PAGE_SIZE",
+                1,
+                "a whole number of documents, at least 1",
+            ),
+            max_filter_depth: r.count("MAX_FILTER_DEPTH", 1, "a whole number, at least 1") as usize,
+            max_filter_nodes: r.count("MAX_FILTER_NODES", 1, "a whole number, at least 1") as usize,
         };
+        if config.default_page_size > config.max_page_size {
+            r.errors.push(ConfigError {
+                name: "DEFAULT_PAGE_SIZE",
+                value: config.default_page_size.to_string(),
+                expected: "a number no larger than MAX_PAGE_SIZE",
+            });
+        }
         if let Some(url) = &config.redis.url
             && !(url.starts_with("redis://") || url.starts_with("rediss://"))
         {

@@ -9,7 +9,7 @@ use anyhow::Context;
 use dmr_cache::{BackplaneEvent, SharedTier};
 use dmr_cache_redis::{RedisTier, RedisTierConfig};
 use dmr_http::{AppState, HttpConfig, ServiceInfo};
-use dmr_registry::{Registry, RegistryConfig};
+use dmr_registry::{QueryLimits, Registry, RegistryConfig};
 use dmr_store_sqlite::{SqliteBackend, SqliteConfig};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
@@ -61,6 +61,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                 .map(|(tier, _)| Arc::clone(tier) as Arc<dyn SharedTier>),
             fleet_wait: config.fleet_lock_ttl,
             fail_safe_grace: config.fail_safe_grace,
+            query_limits: QueryLimits {
+                max_page_size: config.max_page_size,
+                default_page_size: config.default_page_size,
+                filter: dmr_query::Limits {
+                    max_depth: config.max_filter_depth,
+                    max_nodes: config.max_filter_nodes,
+                },
+            },
         },
     );
     let backplane =
@@ -82,6 +90,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         state.clone(),
         &HttpConfig {
             body_limit: config.body_limit,
+            request_timeout: config.request_timeout,
         },
     );
 

@@ -193,6 +193,36 @@ pub const SETTINGS: &[Setting] = &[
         "How long SIGTERM waits for in-flight requests, milliseconds",
     ),
     s(
+        "REQUEST_TIMEOUT_MS",
+        "request-timeout-ms",
+        Some("30000"),
+        "Longest a request may take before a 408, milliseconds",
+    ),
+    s(
+        "MAX_PAGE_SIZE",
+        "max-page-size",
+        Some("1000"),
+        "Most documents one list (or bulk insert) may return (or take)",
+    ),
+    s(
+        "DEFAULT_PAGE_SIZE",
+        "default-page-size",
+        Some("100"),
+        "Documents a list returns when it names no limit",
+    ),
+    s(
+        "MAX_FILTER_DEPTH",
+        "max-filter-depth",
+        Some("10"),
+        "Deepest nesting of a filter or update",
+    ),
+    s(
+        "MAX_FILTER_NODES",
+        "max-filter-nodes",
+        Some("1000"),
+        "Most conditions and values in one filter or update",
+    ),
+    s(
         "BODY_LIMIT_BYTES",
         "body-limit-bytes",
         Some("10485760"),

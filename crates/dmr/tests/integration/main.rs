@@ -6,6 +6,8 @@ mod support;
 
 mod bad_input;
 mod connections;
+mod crash;
+mod documents;
 mod fail_safe;
 mod fleet;
 mod logs;

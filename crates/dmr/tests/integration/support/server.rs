@@ -16,7 +16,7 @@ pub const REPO_MODELS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models
 pub struct TestServer {
     child: Child,
     pub base: String,
-    pub dir: TempDir,
+    dir: Option<TempDir>,
     pub client: reqwest::Client,
     output: Arc<Mutex<String>>,
 }
@@ -56,7 +56,7 @@ impl Builder {
         TestServer {
             child,
             base: format!("http://{address}"),
-            dir,
+            dir: Some(dir),
             client: reqwest::Client::builder()
                 .pool_max_idle_per_host(64)
                 .timeout(Duration::from_secs(30))
@@ -135,12 +135,21 @@ impl TestServer {
         Builder::default().start().await
     }
 
+    fn dir(&self) -> &Path {
+        self.dir.as_ref().expect("directory still owned").path()
+    }
+
     pub fn data_dir(&self) -> PathBuf {
-        self.dir.path().join("data")
+        self.dir().join("data")
     }
 
     pub fn log_dir(&self) -> PathBuf {
-        self.dir.path().join("logs")
+        self.dir().join("logs")
+    }
+
+    /// The server's directory, for a restart on the same data (after it exited).
+    pub fn take_dir(&mut self) -> TempDir {
+        self.dir.take().expect("directory taken once")
     }
 
     pub fn output(&self) -> String {

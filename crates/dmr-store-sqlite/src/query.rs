@@ -1,0 +1,205 @@
+//! From a filter to SQL. The engine gets what it can answer exactly on scalar paths
+//! (equality, ranges, `$in`, `_id`), so model indexes serve it; everything else is checked
+//! row by row with `Filter::matches`. `exact` says whether the SQL alone is the answer,
+//! which lets count, skip and limit run in the engine too.
+
+use dmr_query::{Cond, Filter};
+use dmr_store::{CollectionSpec, StoreError};
+use rusqlite::types::Value as SqlValue;
+use serde_json::Value;
+
+use crate::ddl;
+
+pub(crate) struct Where {
+    pub clause: String,
+    pub params: Vec<SqlValue>,
+    /// True when the clause selects exactly the matching documents.
+    pub exact: bool,
+}
+
+/// `IN` lists longer than this are left to the row-by-row match.
+const MAX_IN: usize = 200;
+
+pub(crate) fn translate(spec: &CollectionSpec, filter: &Filter) -> Result<Where, StoreError> {
+    let mut terms = Vec::new();
+    let mut params = Vec::new();
+    let exact = conjunction(spec, filter, &mut terms, &mut params)?;
+    let clause = if terms.is_empty() {
+        "1".to_owned()
+    } else {
+        terms.join(" AND ")
+    };
+    Ok(Where {
+        clause,
+        params,
+        exact,
+    })
+}
+
+/// Adds the SQL terms `filter` implies when it is (part of) a top-level conjunction;
+/// returns whether they capture it exactly.
+fn conjunction(
+    spec: &CollectionSpec,
+    filter: &Filter,
+    terms: &mut Vec<String>,
+    params: &mut Vec<SqlValue>,
+) -> Result<bool, StoreError> {
+    match filter {
+        Filter::All => Ok(true),
+        Filter::And(children) => {
+            let mut exact = true;
+            for child in children {
+                exact &= conjunction(spec, child, terms, params)?;
+            }
+            Ok(exact)
+        }
+        Filter::Path { path, conds } => {
+            let column = if path == "_id" {
+                Some("_id".to_owned())
+            } else if spec.scalar_paths.iter().any(|p| p == path) {
+                Some(format!(
+                    "jsonb_extract(doc, {})",
+                    ddl::json_path_literal(&spec.name, path)?
+                ))
+            } else {
+                None
+            };
+            let Some(column) = column else {
+                return Ok(false);
+            };
+            let mut exact = true;
+            for cond in conds {
+                exact &= condition(&column, cond, terms, params);
+            }
+            Ok(exact)
+        }
+        Filter::Text { search } if !spec.text_paths.is_empty() => {
+            let table = ddl::quote_ident(&ddl::text_table(&spec.name));
+            terms.push(format!(
+                "rowid IN (SELECT rowid FROM {table} WHERE {table} MATCH ?)"
+            ));
+            params.push(SqlValue::Text(fts_query(search)));
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
+}
+
+fn condition(
+    column: &str,
+    cond: &Cond,
+    terms: &mut Vec<String>,
+    params: &mut Vec<SqlValue>,
+) -> bool {
+    let (op, value) = match cond {
+        Cond::Eq(v) => ("=", v),
+        Cond::Gt(v) => (">", v),
+        Cond::Gte(v) => (">=", v),
+        Cond::Lt(v) => ("<", v),
+        Cond::Lte(v) => ("<=", v),
+        Cond::In(values) if !values.is_empty() && values.len() <= MAX_IN => {
+            let Some(bound) = values.iter().map(scalar).collect::<Option<Vec<_>>>() else {
+                return false;
+            };
+            terms.push(format!(
+                "{column} IN ({})",
+                vec!["?"; bound.len()].join(", ")
+            ));
+            params.extend(bound);
+            // Type bracketing: 1 and true are equal in SQL, not in MongoDB.
+            return values.iter().all(|v| v.is_string());
+        }
+        _ => return false,
+    };
+    let Some(bound) = scalar(value) else {
+        return false;
+    };
+    terms.push(format!("{column} {op} ?"));
+    params.push(bound);
+    // SQL compares across types (numbers < text); MongoDB does not, so only string
+    // equality is exact. Everything else is a superset, narrowed by `matches`.
+    matches!(cond, Cond::Eq(Value::String(_)))
+}
+
+/// A JSON scalar as an SQL value, as `jsonb_extract` returns it (true/false are 1/0).
+fn scalar(value: &Value) -> Option<SqlValue> {
+    match value {
+        Value::String(s) => Some(SqlValue::Text(s.clone())),
+        Value::Number(n) => n
+            .as_i64()
+            .map(SqlValue::Integer)
+            .or_else(|| n.as_f64().map(SqlValue::Real)),
+        Value::Bool(b) => Some(SqlValue::Integer(i64::from(*b))),
+        _ => None,
+    }
+}
+
+/// MongoDB `$search` to an FTS5 query: words and "quoted phrases" are alternatives
+/// (any may match), `-word` excludes.
+pub(crate) fn fts_query(search: &str) -> String {
+    let mut wanted = Vec::new();
+    let mut excluded = Vec::new();
+    let mut rest = search;
+    while let Some(start) = rest.find(|c: char| !c.is_whitespace()) {
+        rest = &rest[start..];
+        let negated = rest.starts_with('-');
+        if negated {
+            rest = &rest[1..];
+        }
+        let term;
+        if let Some(quoted) = rest.strip_prefix('"') {
+            let end = quoted.find('"').unwrap_or(quoted.len());
+            term = &quoted[..end];
+            rest = quoted.get(end + 1..).unwrap_or("");
+        } else {
+            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            term = &rest[..end];
+            rest = &rest[end..];
+        }
+        let term = term.trim();
+        if term.is_empty() {
+            continue;
+        }
+        let quoted = format!("\"{}\"", term.replace('"', "\"\""));
+        if negated {
+            excluded.push(quoted);
+        } else {
+            wanted.push(quoted);
+        }
+    }
+    if wanted.is_empty() {
+        // Only exclusions: MongoDB matches nothing.
+        return "\"\"".to_owned();
+    }
+    let mut query = format!("({})", wanted.join(" OR "));
+    for term in excluded {
+        query.push_str(" NOT ");
+        query.push_str(&term);
+    }
+    query
+}
+
+/// The filter to check row by row: `$text` was answered by the engine's index.
+pub(crate) fn without_text(filter: &Filter) -> Filter {
+    match filter {
+        Filter::Text { .. } => Filter::All,
+        Filter::And(children) => Filter::And(children.iter().map(without_text).collect()),
+        other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fts_queries() {
+        assert_eq!(fts_query("red shoes"), r#"("red" OR "shoes")"#);
+        assert_eq!(
+            fts_query(r#""red shoes" -blue"#),
+            r#"("red shoes") NOT "blue""#
+        );
+        assert_eq!(fts_query("-blue"), r#""""#);
+        assert_eq!(fts_query(r#"a"b"#), r#"("a""b")"#);
+    }
+}
