@@ -55,6 +55,23 @@ wrk.method = "POST"
 wrk.body   = '{"modelName":"User","operation":"count"}'
 wrk.headers["Content-Type"] = "application/json"
 LUA
+# Orders for 1,000 customers: a realistic validated write (defaults, generated
+# orderNumber, casting, timestamps) into a collection with five indexes.
+cat >"$work/create.lua" <<'LUA'
+request = function()
+  local customer = string.format("%024x", math.random(1, 1000))
+  local body = '{"customerId":"' .. customer .. '","items":[{"productId":"' .. customer ..
+    '","sku":"S1","quantity":2,"price":9.5},{"productId":"' .. customer ..
+    '","sku":"S2","quantity":"1","price":3}],"payment":{"method":"paypal"},' ..
+    '"totals":{"subtotal":22,"total":22},"shipping":{"address":{"city":"Lyon"}}}'
+  return wrk.format("POST", "/api/models/bench0/Order/documents", {["Content-Type"] = "application/json"}, body)
+end
+LUA
+cat >"$work/query.lua" <<'LUA'
+wrk.method = "POST"
+wrk.body   = '{"filter":{"customerId":"000000000000000000000007"},"limit":10}'
+wrk.headers["Content-Type"] = "application/json"
+LUA
 
 run() {
     local name="$1"; shift
@@ -71,6 +88,12 @@ run "GET /health (no registry)" "$base/health"
 run "GET /api/models/:t/:m (L1 hit)" -s "$work/rotate.lua" "$base"
 run "GET /api/models/:t/:m (L2 hit, L1 off)" -s "$work/rotate.lua" "http://127.0.0.1:$l2_port"
 run "POST /api/models/:t/test count (SQLite)" -s "$work/count.lua" "$base/api/models/bench0/test"
+run "POST .../documents (create an Order)" -s "$work/create.lua" "$base"
+orders="$(curl -sf "$base/api/models/bench0/Order/documents/count" | python3 -c 'import json,sys; print(json.load(sys.stdin)["count"])')"
+order_id="$(curl -sf "$base/api/models/bench0/Order/documents?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["documents"][0]["_id"])')"
+run "GET .../documents/:id" "$base/api/models/bench0/Order/documents/$order_id"
+run "POST .../documents/query (customerId index)" -s "$work/query.lua" "$base/api/models/bench0/Order/documents/query"
+echo "the Order collection held $orders documents for the two read runs"
 echo "resident memory of the L1 instance ($tenants compiled models cached): $(ps -o rss= -p "$server" | awk '{printf "%.1f MiB", $1/1024}')"
 curl -sf "http://127.0.0.1:$l2_port/api/models/stats" | python3 -c 'import json,sys; r=json.load(sys.stdin)["registry"]; print("L2 instance: %d L2 hits, %d coalesced waiters, %d compiles" % (r["cacheHits"]["l2"], r["coalescedWaiters"], r["modelCreations"]))'
 

@@ -439,3 +439,43 @@ async fn an_indexed_query_uses_the_models_index() {
         .unwrap();
     assert!(plan.contains("users.email_1"), "{plan}");
 }
+
+#[tokio::test]
+async fn a_slow_request_is_a_408_and_a_huge_filter_a_400() {
+    let server = TestServer::builder()
+        .env("REQUEST_TIMEOUT_MS", "300")
+        .env("SQLITE_BUSY_TIMEOUT_MS", "10000")
+        .env("MAX_FILTER_NODES", "20")
+        .start()
+        .await;
+    let big: Vec<u32> = (0..50).collect();
+    let (status, body) = send(
+        &server,
+        Method::POST,
+        &format!("{USERS}/query"),
+        Some(json!({"filter": {"username": {"$in": big}}})),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::BAD_REQUEST, "invalid_query"),
+        "{body}"
+    );
+
+    // Hold the tenant file's write lock: the compile waits on it past the request timeout.
+    std::fs::create_dir_all(server.data_dir()).unwrap();
+    let lock = rusqlite::Connection::open(server.data_dir().join("tenant_slow.sqlite3")).unwrap();
+    lock.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
+        .unwrap();
+    lock.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let (status, body) = send(
+        &server,
+        Method::POST,
+        "/api/models/slow/User/documents",
+        Some(user(1)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::REQUEST_TIMEOUT, "{body}");
+    assert_eq!(error_code(&body), "request_timeout");
+    drop(lock);
+}
