@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the real services the tests start are installed, and tells the tests where:
 #   redis-server  from Debian's package            -> DMR_REDIS_SERVER
+#   openssl       from Debian's package (test certificates for rediss://)
 #   secantusd-py  from PyPI (secantusdb), a MongoDB wire-protocol server -> DMR_SECANTUSD
 # Source it (`. scripts/test-services.sh`); it installs only what is missing.
 set -euo pipefail
@@ -12,10 +13,13 @@ as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-if ! command -v redis-server >/dev/null 2>&1; then
-    echo "test-services: installing redis-server (Debian package)" >&2
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)   # certificates for the rediss:// test
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "test-services: installing ${missing[*]} (Debian packages)" >&2
     as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 DMR_REDIS_SERVER="$(command -v redis-server)"
 

@@ -49,6 +49,9 @@ impl RedisTier {
         config: RedisTierConfig,
         instance_id: String,
     ) -> Result<(Arc<Self>, mpsc::UnboundedReceiver<BackplaneEvent>), String> {
+        // rediss:// uses rustls; pick its crypto provider once per process (a second call
+        // finds one installed and changes nothing).
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = redis::Client::open(config.url.as_str())
             .map_err(|e| format!("REDIS_URL/REDIS_HOST: {e}"))?;
         let manager_config = ConnectionManagerConfig::new()

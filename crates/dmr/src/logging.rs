@@ -2,6 +2,8 @@
 //! and to `LOG_DIR/combined.log` (everything at LOG_LEVEL) and `LOG_DIR/error.log` (errors
 //! only), both JSON lines.
 
+use std::io::IsTerminal;
+
 use anyhow::Context;
 use tracing::level_filters::LevelFilter;
 use tracing_appender::non_blocking::WorkerGuard;
@@ -45,6 +47,7 @@ pub fn init(config: &Config) -> anyhow::Result<LogGuards> {
     } else {
         tracing_subscriber::fmt::layer()
             .compact()
+            .with_ansi(std::io::stdout().is_terminal())
             .with_span_events(FmtSpan::NONE)
             .with_filter(filter())
             .boxed()

@@ -294,3 +294,23 @@ async fn a_resubscribing_instance_flushes_its_l1() {
         "the flushed entry is fetched again"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rediss_urls_speak_tls() {
+    let redis = RedisServer::start_tls().await;
+    assert!(redis.url().starts_with("rediss://"));
+    let ca = redis.ca_file();
+    // The test CA is trusted through SSL_CERT_FILE, as an operator would point to theirs.
+    let (servers, _data) = fleet(2, &redis.url(), &[("SSL_CERT_FILE", ca.to_str().unwrap())]).await;
+    wait_subscribed(&servers).await;
+    servers[0].get("/api/models/secure/User").await;
+    let (status, _) = servers[1].get("/api/models/secure/User").await;
+    assert_eq!(status, StatusCode::OK);
+    let stats = servers[1].stats().await;
+    assert_eq!(
+        counter(&stats, &["registry", "cacheHits", "l2"]),
+        1,
+        "{stats}"
+    );
+    assert_eq!(stats["cache"]["l2"]["connected"], true);
+}

@@ -57,35 +57,66 @@ async fn wait_for_port(port: u16, child: &mut Child, what: &str, limit: Duration
 
 pub struct RedisServer {
     pub port: u16,
+    tls: bool,
     child: Child,
     _dir: TempDir,
 }
 
 impl RedisServer {
     pub async fn start() -> Self {
+        Self::start_with(false).await
+    }
+
+    /// TLS only (`rediss://`), with a CA of its own in `ca_file()`.
+    pub async fn start_tls() -> Self {
+        Self::start_with(true).await
+    }
+
+    async fn start_with(tls: bool) -> Self {
         let dir = tempfile::tempdir().unwrap();
+        if tls {
+            make_certificates(dir.path());
+        }
         let port = free_port();
-        let child = Self::spawn(port, dir.path()).await;
+        let child = Self::spawn(port, dir.path(), tls).await;
         Self {
             port,
+            tls,
             child,
             _dir: dir,
         }
     }
 
-    async fn spawn(port: u16, dir: &std::path::Path) -> Child {
+    pub fn ca_file(&self) -> PathBuf {
+        self._dir.path().join("ca.pem")
+    }
+
+    async fn spawn(port: u16, dir: &std::path::Path, tls: bool) -> Child {
         let binary = tool("DMR_REDIS_SERVER", "redis-server");
+        let port = port.to_string();
+        let listen: Vec<String> = if tls {
+            let file = |name: &str| dir.join(name).display().to_string();
+            vec![
+                "--port".into(),
+                "0".into(),
+                "--tls-port".into(),
+                port.clone(),
+                "--tls-cert-file".into(),
+                file("server.pem"),
+                "--tls-key-file".into(),
+                file("server.key"),
+                "--tls-ca-cert-file".into(),
+                file("ca.pem"),
+                "--tls-auth-clients".into(),
+                "no".into(),
+            ]
+        } else {
+            vec!["--port".into(), port.clone()]
+        };
+        let port: u16 = port.parse().unwrap();
         let mut child = Command::new(binary)
-            .args([
-                "--bind",
-                "127.0.0.1",
-                "--port",
-                &port.to_string(),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
+            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args(&listen)
             .arg("--dir")
             .arg(dir)
             .stdout(Stdio::null())
@@ -98,7 +129,11 @@ impl RedisServer {
     }
 
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
+        if self.tls {
+            format!("rediss://localhost:{}", self.port)
+        } else {
+            format!("redis://127.0.0.1:{}", self.port)
+        }
     }
 
     /// SIGKILL: no shutdown, connections reset, nothing persisted.
@@ -108,7 +143,7 @@ impl RedisServer {
 
     /// Starts again on the same port (after `kill`).
     pub async fn restart(&mut self) {
-        self.child = Self::spawn(self.port, self._dir.path()).await;
+        self.child = Self::spawn(self.port, self._dir.path(), self.tls).await;
     }
 
     /// Sends one inline command and returns the first reply line.
@@ -130,6 +165,69 @@ impl RedisServer {
     pub async fn stop(mut self) {
         let _ = self.child.kill().await;
     }
+}
+
+/// A CA and a server certificate for localhost / 127.0.0.1, made with the openssl CLI.
+fn make_certificates(dir: &std::path::Path) {
+    let openssl = |args: &[&str]| {
+        let status = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("openssl not found: scripts/test.sh installs it");
+        assert!(status.success(), "openssl {args:?} failed");
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=dmr-test-ca",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=localhost",
+    ]);
+    std::fs::write(
+        dir.join("ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "ext",
+    ]);
 }
 
 pub struct SecantusServer {
