@@ -148,6 +148,22 @@ impl RedisTier {
         matches!(pong, Ok(Ok(_)))
     }
 
+    /// One SCAN step over the tenant hashes under the prefix (never KEYS, which blocks
+    /// the server): the next cursor (0 when done) and a batch of keys.
+    async fn scan_tenant_hashes(&self, cursor: u64) -> Result<(u64, Vec<String>), TierError> {
+        let mut connection = self.connection.clone();
+        self.call(
+            redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(self.key(&["t", "*"]))
+                .arg("COUNT")
+                .arg(500)
+                .query_async(&mut connection),
+        )
+        .await
+    }
+
     /// An L2 entry younger than the L2 TTL, without counting a hit or a miss.
     async fn fetch(&self, tenant: &str, entry: &str) -> Result<Option<Vec<u8>>, TierError> {
         let mut connection = self.connection.clone();
@@ -307,20 +323,9 @@ impl SharedTier for RedisTier {
         let mut connection = self.connection.clone();
         // The epoch first: from here on, compiles that started earlier cannot store.
         let _: u64 = self.call(connection.incr(self.global_epoch(), 1)).await?;
-        let pattern = self.key(&["t", "*"]);
-        let mut cursor = 0u64;
+        let mut cursor = 0;
         loop {
-            let (next, keys): (u64, Vec<String>) = self
-                .call(
-                    redis::cmd("SCAN")
-                        .arg(cursor)
-                        .arg("MATCH")
-                        .arg(&pattern)
-                        .arg("COUNT")
-                        .arg(500)
-                        .query_async(&mut connection),
-                )
-                .await?;
+            let (next, keys) = self.scan_tenant_hashes(cursor).await?;
             if !keys.is_empty() {
                 let _: u64 = self
                     .call(redis::cmd("UNLINK").arg(&keys).query_async(&mut connection))
@@ -350,22 +355,16 @@ impl SharedTier for RedisTier {
 
     async fn key_count(&self) -> Result<u64, TierError> {
         let mut connection = self.connection.clone();
-        let pattern = self.key(&["t", "*"]);
-        let (mut cursor, mut total) = (0u64, 0u64);
+        let (mut cursor, mut total) = (0, 0);
         loop {
-            let (next, keys): (u64, Vec<String>) = self
-                .call(
-                    redis::cmd("SCAN")
-                        .arg(cursor)
-                        .arg("MATCH")
-                        .arg(&pattern)
-                        .arg("COUNT")
-                        .arg(500)
-                        .query_async(&mut connection),
-                )
-                .await?;
-            for key in keys {
-                total += self.call(connection.hlen::<_, u64>(key)).await?;
+            let (next, keys) = self.scan_tenant_hashes(cursor).await?;
+            if !keys.is_empty() {
+                let mut lengths = redis::pipe();
+                for key in &keys {
+                    lengths.hlen(key);
+                }
+                let lengths: Vec<u64> = self.call(lengths.query_async(&mut connection)).await?;
+                total += lengths.iter().sum::<u64>();
             }
             if next == 0 {
                 return Ok(total);

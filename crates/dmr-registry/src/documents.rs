@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use dmr_model::{FieldType, ModelDef, WriteContext, object_id};
-use dmr_query::{Filter, Limits, Projection, Sort, Update, UpdateOp};
+use dmr_query::{Filter, Limits, Projection, Sort, Update};
 use dmr_store::{FindQuery, StoreError, WriteOutcome};
 use serde_json::Value;
 
@@ -126,17 +126,6 @@ fn cast_filter_value(def: &ModelDef, path: &str, value: Value) -> Result<Value, 
             model: def.name.clone(),
             errors: vec![e],
         })),
-    }
-}
-
-fn update_path(op: &UpdateOp) -> &str {
-    match op {
-        UpdateOp::Set { path, .. }
-        | UpdateOp::Unset { path }
-        | UpdateOp::Inc { path, .. }
-        | UpdateOp::Push { path, .. }
-        | UpdateOp::Pull { path, .. }
-        | UpdateOp::AddToSet { path, .. } => path,
     }
 }
 
@@ -346,7 +335,7 @@ impl Registry {
                 let mut refused = Vec::new();
                 update
                     .ops
-                    .retain(|op| match def.cast_path(update_path(op), &Value::Null) {
+                    .retain(|op| match def.cast_path(op.path(), &Value::Null) {
                         Ok(Some(_)) => true,
                         Ok(None) => false,
                         Err(e) if e.name == "StrictModeError" => {

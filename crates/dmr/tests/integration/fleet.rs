@@ -80,6 +80,26 @@ async fn an_l2_hit_on_another_instance_rebuilds_without_compiling() {
     let (_, health) = servers[1].get("/api/models/health").await;
     assert_eq!(health["status"], "healthy");
     assert_eq!(health["checks"]["cache"]["l2"]["status"], "healthy");
+
+    // Clear-all empties L2 (SCAN + UNLINK) and reaches the other instance.
+    let applied = counter(&second, &["backplane", "applied"]);
+    let (status, _) = servers[0].delete("/api/models/cache").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        counter(&servers[0].stats().await, &["cache", "l2", "keyCount"]),
+        0
+    );
+    wait_until(Duration::from_secs(5), "clear-all applied", async || {
+        counter(&servers[1].stats().await, &["backplane", "applied"]) > applied
+    })
+    .await;
+    servers[1].get("/api/models/acme/User").await;
+    let second = servers[1].stats().await;
+    assert_eq!(
+        counter(&second, &["registry", "modelCreations"]),
+        1,
+        "recompiled: L2 was cleared"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
