@@ -10,7 +10,7 @@ duration="${1:-10s}"
 connections="${2:-32}"
 
 command -v wrk >/dev/null || { echo "wrk not found: apt-get install wrk" >&2; exit 1; }
-cargo build --release --quiet --bin dmr
+cargo build --release --quiet --bin dmr --bin bare-axum
 
 . scripts/test-services.sh   # redis-server for the L2 instance
 
@@ -32,7 +32,9 @@ start() {
     for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && return; sleep 0.1; done
     echo "$name did not start:" >&2; cat "$work/$name.log" >&2; exit 1
 }
-port="$(free_port)"; l2_port="$(free_port)"
+port="$(free_port)"; l2_port="$(free_port)"; ceiling_port="$(free_port)"
+PORT="$ceiling_port" target/release/bare-axum >/dev/null 2>&1 &
+pids+=($!)
 tenants=1000
 start l1 "$port" REDIS_URL="redis://127.0.0.1:$redis_port" L1_CACHE_MAX_SIZE=$((tenants * 2))
 start l2 "$l2_port" REDIS_URL="redis://127.0.0.1:$redis_port" L1_CACHE_MAX_SIZE=0
@@ -73,17 +75,23 @@ wrk.body   = '{"filter":{"customerId":"000000000000000000000007"},"limit":10}'
 wrk.headers["Content-Type"] = "application/json"
 LUA
 
+ceiling=""
 run() {
     local name="$1"; shift
-    local out
+    local out rps ratio=""
     out="$(wrk -t2 -c"$connections" -d"$duration" --latency "$@")"
-    printf '%-38s %10s req/s   p50 %8s   p99 %8s\n' "$name" \
-        "$(awk '/Requests\/sec/ {print $2}' <<<"$out")" \
+    rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
+    [ -n "$ceiling" ] && ratio="$(awk -v a="$rps" -v b="$ceiling" 'BEGIN {printf "%.2fx", a / b}')"
+    printf '%-44s %10s req/s   p50 %8s   p99 %8s   %s\n' "$name" "$rps" \
         "$(awk '$1=="50%" {print $2}' <<<"$out")" \
-        "$(awk '$1=="99%" {print $2}' <<<"$out")"
+        "$(awk '$1=="99%" {print $2}' <<<"$out")" "$ratio"
+    last_rps="$rps"
 }
 
 echo "dmr $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores, wrk -t2 -c$connections -d$duration"
+echo "(last column: requests/s as a ratio of the bare axum ceiling)"
+run "bare axum, same path shape (ceiling)" -s "$work/rotate.lua" "http://127.0.0.1:$ceiling_port"
+ceiling="$last_rps"
 run "GET /health (no registry)" "$base/health"
 run "GET /api/models/:t/:m (L1 hit)" -s "$work/rotate.lua" "$base"
 run "GET /api/models/:t/:m (L2 hit, L1 off)" -s "$work/rotate.lua" "http://127.0.0.1:$l2_port"

@@ -2,10 +2,8 @@
 //! invalid tenant id or model name ever reaches the registry (and no file is created for
 //! one).
 
-use std::collections::HashMap;
-
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{FromRequestParts, Path};
+use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use bytes::Bytes;
@@ -14,20 +12,28 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, ErrorCode};
 
-async fn path_param<S: Send + Sync>(
+/// One path parameter, percent-decoded, handed to `read` without collecting the others
+/// or copying it (this runs on every request of the hot path).
+async fn path_param<S: Send + Sync, T>(
     parts: &mut Parts,
     state: &S,
     name: &str,
-) -> Result<String, ApiError> {
-    let Path(mut params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+    read: impl FnOnce(&str) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    let params = RawPathParams::from_request_parts(parts, state)
         .await
         .map_err(|e| ApiError::new(ErrorCode::InvalidBody, format!("invalid path: {e}")))?;
-    params.remove(name).ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::Internal,
-            format!("route has no {name} parameter"),
-        )
-    })
+    let value = params
+        .iter()
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::Internal,
+                format!("route has no {name} parameter"),
+            )
+        })?;
+    read(value)
 }
 
 /// `:tenantId`, validated.
@@ -37,13 +43,15 @@ impl<S: Send + Sync> FromRequestParts<S> for Tenant {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let raw = path_param(parts, state, "tenant_id").await?;
-        TenantId::parse(&raw).map(Tenant).map_err(|e| {
-            ApiError::new(
-                ErrorCode::InvalidTenantId,
-                format!("Invalid tenant id: {e}"),
-            )
+        path_param(parts, state, "tenant_id", |raw| {
+            TenantId::parse(raw).map(Tenant).map_err(|e| {
+                ApiError::new(
+                    ErrorCode::InvalidTenantId,
+                    format!("Invalid tenant id: {e}"),
+                )
+            })
         })
+        .await
     }
 }
 
@@ -54,9 +62,11 @@ impl<S: Send + Sync> FromRequestParts<S> for ModelName {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let raw = path_param(parts, state, "model_name").await?;
-        check_model_name(&raw)?;
-        Ok(ModelName(raw))
+        path_param(parts, state, "model_name", |raw| {
+            check_model_name(raw)?;
+            Ok(ModelName(raw.to_owned()))
+        })
+        .await
     }
 }
 
@@ -104,6 +114,6 @@ impl<S: Send + Sync> FromRequestParts<S> for DocumentId {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        path_param(parts, state, "id").await.map(DocumentId)
+        path_param(parts, state, "id", |raw| Ok(DocumentId(raw.to_owned()))).await
     }
 }

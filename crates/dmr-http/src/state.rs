@@ -5,21 +5,32 @@ use std::time::Instant;
 use dmr_registry::Registry;
 use serde::Serialize;
 
-/// Everything a handler can reach. Cheap to clone.
+/// Everything a handler can reach. One `Arc`, so the clones axum makes per request and
+/// per layer cost one reference count.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
     pub registry: Registry,
-    pub info: Arc<ServiceInfo>,
-    pub requests: Arc<RequestCounters>,
+    pub info: ServiceInfo,
+    pub requests: RequestCounters,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
 }
 
 impl AppState {
     pub fn new(registry: Registry, info: ServiceInfo) -> Self {
-        Self {
+        Self(Arc::new(Shared {
             registry,
-            info: Arc::new(info),
-            requests: Arc::new(RequestCounters::default()),
-        }
+            info,
+            requests: RequestCounters::default(),
+        }))
     }
 }
 

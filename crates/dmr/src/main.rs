@@ -12,6 +12,9 @@ mod serve;
 mod settings;
 
 use cli::{Cli, Commands, ModelsCommand, ServeArgs};
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use config::Config;
 
 fn main() -> ExitCode {

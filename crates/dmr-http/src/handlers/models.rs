@@ -6,7 +6,8 @@ use axum::extract::rejection::BytesRejection;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use dmr_registry::TestOperation;
-use serde::Deserialize;
+use dmr_store::IndexFailure;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, ErrorCode};
@@ -58,23 +59,39 @@ pub async fn tenant_models(State(state): State<AppState>, Tenant(tenant): Tenant
     .into_response()
 }
 
+/// The L1-hit answer, serialised straight from the compiled model (no intermediate JSON
+/// tree: this is the registry's hottest route).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ModelAnswer<'a> {
+    tenant_id: &'a str,
+    model_name: &'a str,
+    exists: bool,
+    collection_name: &'a str,
+    database_name: &'a str,
+    fingerprint: &'a str,
+    indexes: &'a [String],
+    index_errors: &'a [IndexFailure],
+}
+
 /// `GET /api/models/:tenantId/:modelName`
 pub async fn model(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
     ModelName(name): ModelName,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let compiled = state.registry.model(&tenant, &name).await?;
-    Ok(Json(json!({
-        "tenantId": tenant.as_str(),
-        "modelName": compiled.name(),
-        "exists": true,
-        "collectionName": compiled.collection,
-        "databaseName": compiled.database_name,
-        "fingerprint": compiled.def.fingerprint,
-        "indexes": compiled.ensured.indexes,
-        "indexErrors": compiled.ensured.failed,
-    })))
+    Ok(Json(ModelAnswer {
+        tenant_id: tenant.as_str(),
+        model_name: compiled.name(),
+        exists: true,
+        collection_name: &compiled.collection,
+        database_name: &compiled.database_name,
+        fingerprint: &compiled.def.fingerprint,
+        indexes: &compiled.ensured.indexes,
+        index_errors: &compiled.ensured.failed,
+    })
+    .into_response())
 }
 
 /// The body of `POST /api/models/:tenantId/test`; both fields default as in the seed.
