@@ -37,8 +37,8 @@ PORT="$ceiling_port" target/release/bare-axum >/dev/null 2>&1 &
 pids+=($!)
 tenants=1000
 start l1 "$port" REDIS_URL="redis://127.0.0.1:$redis_port" L1_CACHE_MAX_SIZE=$((tenants * 2))
+server="${pids[-1]}"
 start l2 "$l2_port" REDIS_URL="redis://127.0.0.1:$redis_port" L1_CACHE_MAX_SIZE=0
-server="${pids[1]}"
 base="http://127.0.0.1:$port"
 # Compile (bench0..bench999, User) once on the first instance: from then on each of its
 # requests is an L1 hit, and each of the second instance's (L1 off) an L2 hit. Rotating

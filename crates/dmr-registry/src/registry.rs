@@ -1,4 +1,5 @@
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime};
 
 use arc_swap::ArcSwap;
@@ -17,7 +18,7 @@ use crate::documents::QueryLimits;
 use crate::error::RegistryError;
 use crate::invalidation::{Generations, Stamp};
 use crate::operation::TestOperation;
-use crate::stats::{ActiveLock, Counters};
+use crate::stats::{ActiveLock, Counters, L1_SAMPLE};
 use crate::versions::ModelSource;
 
 #[derive(Clone)]
@@ -152,8 +153,14 @@ impl Registry {
     ) -> Result<Arc<CompiledModel>, RegistryError> {
         let def = self.definition(name)?;
         let key = ModelKey::new(tenant.clone(), Arc::clone(&def));
+        let counters = &self.inner.counters;
+        let timed = counters.lookups.fetch_add(1, Ordering::Relaxed) % L1_SAMPLE == 0;
+        let started = timed.then(Instant::now);
         if let Some(compiled) = self.inner.l1.get(&key).await {
             compiled.open.touch();
+            if let Some(started) = started {
+                counters.l1_latency.record(started.elapsed());
+            }
             return Ok(compiled);
         }
         let loaded = self
@@ -205,11 +212,13 @@ impl Registry {
         def: &Arc<ModelDef>,
     ) -> Result<Arc<CompiledModel>, RegistryError> {
         Counters::bump(&self.inner.counters.loads);
+        let started = Instant::now();
         let stamp = self.inner.generations.stamp(tenant);
         let compiled = match &self.inner.shared {
             Some(tier) => self.load_shared(tier.as_ref(), tenant, def, stamp).await?,
             None => self.compile(tenant, def, stamp).await?,
         };
+        self.inner.counters.load_latency.record(started.elapsed());
         let key = ModelKey::new(tenant.clone(), Arc::clone(def));
         self.inner
             .last_good
@@ -243,6 +252,10 @@ impl Registry {
             );
         }
         Counters::bump(&self.inner.counters.model_creations);
+        self.inner
+            .counters
+            .compile_latency
+            .record(started.elapsed());
         tracing::info!(
             tenant = %tenant, model = %def.name, collection = %def.collection,
             fingerprint = %def.fingerprint, indexes = ensured.indexes.len(),

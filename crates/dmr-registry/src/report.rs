@@ -9,7 +9,7 @@ use crate::health::{
 use crate::registry::Registry;
 use crate::stats::{
     BackplaneSection, CacheHits, CacheSection, ConnectionsSection, Counters, L2Section,
-    RegistrySection, StatsReport,
+    LatencySection, RegistrySection, StatsReport,
 };
 
 impl Registry {
@@ -40,6 +40,11 @@ impl Registry {
                 coalesced_waiters: l1.misses.saturating_sub(read(&counters.loads)),
                 fleet_waits: read(&counters.fleet_waits),
                 fail_safe_served: read(&counters.fail_safe_served),
+                latency: LatencySection {
+                    l1: counters.l1_latency.snapshot(),
+                    load: counters.load_latency.snapshot(),
+                    compile: counters.compile_latency.snapshot(),
+                },
                 backend: self.inner.backend.kind(),
             },
             cache: CacheSection {

@@ -24,6 +24,64 @@ pub(crate) struct Counters {
     /// L1 flushes after a backplane (re)subscription.
     pub l1_flushes: AtomicU64,
     pub backplane_applied: AtomicU64,
+    /// L1 lookups; every `L1_SAMPLE`-th is timed, so the hot path rarely reads the clock.
+    pub lookups: AtomicU64,
+    pub l1_latency: Latency,
+    /// Every load after an L1 miss (an L2 rebuild, a fleet wait or a compile).
+    pub load_latency: Latency,
+    pub compile_latency: Latency,
+}
+
+/// One L1 lookup in this many is timed.
+pub(crate) const L1_SAMPLE: u64 = 256;
+
+/// Running count, total and maximum of a duration, lock-free.
+#[derive(Default)]
+pub(crate) struct Latency {
+    count: AtomicU64,
+    total_ns: AtomicU64,
+    max_ns: AtomicU64,
+}
+
+impl Latency {
+    pub fn record(&self, elapsed: std::time::Duration) {
+        let ns = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
+        self.count.fetch_add(1, Ordering::Relaxed);
+        self.total_ns.fetch_add(ns, Ordering::Relaxed);
+        self.max_ns.fetch_max(ns, Ordering::Relaxed);
+    }
+
+    pub fn snapshot(&self) -> LatencyStats {
+        let count = self.count.load(Ordering::Relaxed);
+        let total = self.total_ns.load(Ordering::Relaxed) as f64;
+        LatencyStats {
+            samples: count,
+            avg_ms: if count == 0 {
+                0.0
+            } else {
+                total / count as f64 / 1e6
+            },
+            max_ms: self.max_ns.load(Ordering::Relaxed) as f64 / 1e6,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LatencyStats {
+    pub samples: u64,
+    pub avg_ms: f64,
+    pub max_ms: f64,
+}
+
+/// Latency per layer (L2's own Redis round trips are in `cache.l2`).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct LatencySection {
+    /// Sampled L1 hits.
+    pub l1: LatencyStats,
+    /// Loads after an L1 miss: L2 rebuilds, fleet waits and compiles.
+    pub load: LatencyStats,
+    pub compile: LatencyStats,
 }
 
 impl Counters {
@@ -76,6 +134,7 @@ pub struct RegistrySection {
     /// Loads that waited for another instance's compile.
     pub fleet_waits: u64,
     pub fail_safe_served: u64,
+    pub latency: LatencySection,
     pub backend: &'static str,
 }
 

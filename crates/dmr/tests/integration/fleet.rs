@@ -334,3 +334,38 @@ async fn rediss_urls_speak_tls() {
     );
     assert_eq!(stats["cache"]["l2"]["connected"], true);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lock_left_by_a_dead_holder_is_released_by_its_ttl() {
+    let redis = RedisServer::start().await;
+    let (servers, _data) = fleet(1, &redis.url(), &[]).await;
+    wait_subscribed(&servers).await;
+    let (_, schemas) = servers[0].get("/api/models/schemas").await;
+    let fingerprint = schemas["versions"]["User"].as_str().unwrap();
+    // An instance took the compile lock and died: nobody will release it.
+    let reply = redis
+        .command(&format!(
+            "SET dmr:lock:orphan:User:{fingerprint} 999999 PX 800"
+        ))
+        .await;
+    assert_eq!(reply, "+OK");
+
+    let (status, body) = servers[0].get("/api/models/orphan/User").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let stats = servers[0].stats().await;
+    assert!(
+        counter(&stats, &["registry", "fleetWaits"]) >= 1,
+        "it waited on the dead holder: {stats}"
+    );
+    assert_eq!(
+        counter(&stats, &["registry", "modelCreations"]),
+        1,
+        "then compiled itself"
+    );
+    assert_eq!(
+        redis
+            .command(&format!("EXISTS dmr:lock:orphan:User:{fingerprint}"))
+            .await,
+        ":0"
+    );
+}

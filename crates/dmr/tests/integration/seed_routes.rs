@@ -256,6 +256,9 @@ async fn stats_have_the_seed_fields_and_count_l1_hits_as_l1() {
     );
     assert_eq!(registry["cacheHits"]["l2"], 0);
     assert_eq!(registry["activeLocks"], 0);
+    assert_eq!(registry["latency"]["compile"]["samples"], 1);
+    assert_eq!(registry["latency"]["load"]["samples"], 1);
+    assert!(registry["latency"]["compile"]["maxMs"].as_f64().unwrap() > 0.0);
 
     assert_fields(&stats["cache"]["l1"], &["size", "maxSize"]);
     assert_eq!(stats["cache"]["l1"]["size"], 1);
