@@ -154,7 +154,10 @@ impl Registry {
         let def = self.definition(name)?;
         let key = ModelKey::new(tenant.clone(), Arc::clone(&def));
         let counters = &self.inner.counters;
-        let timed = counters.lookups.fetch_add(1, Ordering::Relaxed) % L1_SAMPLE == 0;
+        let timed = counters
+            .lookups
+            .fetch_add(1, Ordering::Relaxed)
+            .is_multiple_of(L1_SAMPLE);
         let started = timed.then(Instant::now);
         if let Some(compiled) = self.inner.l1.get(&key).await {
             compiled.open.touch();
