@@ -70,6 +70,41 @@ impl<S: Send + Sync> FromRequestParts<S> for ModelName {
     }
 }
 
+/// `:tenantId` and `:modelName` from one read of the path parameters (the L1-hit route).
+pub struct TenantModel(pub TenantId, pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for TenantModel {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::new(ErrorCode::InvalidBody, format!("invalid path: {e}")))?;
+        let (mut tenant, mut model) = (None, None);
+        for (key, value) in &params {
+            match key {
+                "tenant_id" => tenant = Some(value),
+                "model_name" => model = Some(value),
+                _ => {}
+            }
+        }
+        let (Some(tenant), Some(model)) = (tenant, model) else {
+            return Err(ApiError::new(
+                ErrorCode::Internal,
+                "route has no tenant_id/model_name parameters",
+            ));
+        };
+        let tenant = TenantId::parse(tenant).map_err(|e| {
+            ApiError::new(
+                ErrorCode::InvalidTenantId,
+                format!("Invalid tenant id: {e}"),
+            )
+        })?;
+        check_model_name(model)?;
+        Ok(TenantModel(tenant, model.to_owned()))
+    }
+}
+
 pub fn check_model_name(raw: &str) -> Result<(), ApiError> {
     if dmr_model::is_valid_model_name(raw) {
         Ok(())

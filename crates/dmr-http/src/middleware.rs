@@ -119,8 +119,9 @@ where
 }
 
 fn new_request_id() -> String {
+    use std::fmt::Write;
     use std::sync::atomic::{AtomicU64, Ordering};
-    // Process-unique and cheap: pid, start time and a counter; no randomness needed.
+    // Process-unique and cheap: pid and start time (once), then a counter.
     static NEXT: AtomicU64 = AtomicU64::new(0);
     static PREFIX: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let prefix = PREFIX.get_or_init(|| {
@@ -128,9 +129,12 @@ fn new_request_id() -> String {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis())
             .unwrap_or_default();
-        format!("{:x}-{:x}", std::process::id(), started)
+        format!("{:x}-{:x}-", std::process::id(), started)
     });
-    format!("{prefix}-{:x}", NEXT.fetch_add(1, Ordering::Relaxed))
+    let mut id = String::with_capacity(prefix.len() + 16);
+    id.push_str(prefix);
+    let _ = write!(id, "{:x}", NEXT.fetch_add(1, Ordering::Relaxed));
+    id
 }
 
 /// `CatchPanicLayer` hook: the client gets a JSON 500 without internals; the log gets the

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, ErrorCode};
-use crate::extract::{ModelName, Tenant, check_model_name, json_body};
+use crate::extract::{Tenant, TenantModel, check_model_name, json_body};
 use crate::state::AppState;
 
 /// `GET /api/models/schemas`, with each model's current version (fingerprint).
@@ -77,8 +77,7 @@ struct ModelAnswer<'a> {
 /// `GET /api/models/:tenantId/:modelName`
 pub async fn model(
     State(state): State<AppState>,
-    Tenant(tenant): Tenant,
-    ModelName(name): ModelName,
+    TenantModel(tenant, name): TenantModel,
 ) -> Result<Response, ApiError> {
     let compiled = state.registry.model(&tenant, &name).await?;
     Ok(Json(ModelAnswer {
