@@ -11,7 +11,7 @@
 mod backend;
 mod ddl;
 mod pool;
-mod query;
+pub mod query;
 mod tenant_store;
 
 pub use backend::{SqliteBackend, SqliteConfig};

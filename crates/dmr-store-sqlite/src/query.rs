@@ -10,7 +10,9 @@ use serde_json::Value;
 
 use crate::ddl;
 
-pub(crate) struct Where {
+// Public so that the translation can be benchmarked and inspected (EXPLAIN) from outside.
+
+pub struct Where {
     pub clause: String,
     pub params: Vec<SqlValue>,
     /// True when the clause selects exactly the matching documents.
@@ -20,7 +22,7 @@ pub(crate) struct Where {
 /// `IN` lists longer than this are left to the row-by-row match.
 const MAX_IN: usize = 200;
 
-pub(crate) fn translate(spec: &CollectionSpec, filter: &Filter) -> Result<Where, StoreError> {
+pub fn translate(spec: &CollectionSpec, filter: &Filter) -> Result<Where, StoreError> {
     let mut terms = Vec::new();
     let mut params = Vec::new();
     let exact = conjunction(spec, filter, &mut terms, &mut params)?;
