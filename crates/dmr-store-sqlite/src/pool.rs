@@ -54,7 +54,7 @@ impl Pool {
         if self.closed.load(Ordering::Acquire) {
             return Err(StoreError::Closed);
         }
-        let pooled = self.idle.lock().expect("pool mutex").pop();
+        let pooled = self.idle().pop();
         let pool = Arc::clone(self);
         run_blocking(move || {
             let mut conn = match pooled {
@@ -63,7 +63,7 @@ impl Pool {
             };
             let result = work(&mut conn);
             if !pool.closed.load(Ordering::Acquire) {
-                pool.idle.lock().expect("pool mutex").push(conn);
+                pool.idle().push(conn);
             }
             drop(permit);
             result
@@ -71,8 +71,14 @@ impl Pool {
         .await?
     }
 
+    /// The idle stack. A poisoned lock still guards a consistent stack (every critical
+    /// section is one push, pop, len or clear), so it is used as it is.
+    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Connection>> {
+        self.idle.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     pub(crate) fn stats(&self) -> PoolStats {
-        let idle = self.idle.lock().expect("pool mutex").len();
+        let idle = self.idle().len();
         PoolStats {
             in_use: self.max_size - self.permits.available_permits(),
             idle,
@@ -88,7 +94,7 @@ impl Pool {
     pub(crate) fn close(&self) {
         self.closed.store(true, Ordering::Release);
         self.permits.close();
-        self.idle.lock().expect("pool mutex").clear();
+        self.idle().clear();
     }
 }
 
