@@ -70,8 +70,22 @@ impl<S: Send + Sync> FromRequestParts<S> for ModelName {
     }
 }
 
-/// `:tenantId` and `:modelName` from one read of the path parameters (the L1-hit route).
-pub struct TenantModel(pub TenantId, pub String);
+/// `:tenantId` and `:modelName` from one read of the path parameters, the model name
+/// left where axum decoded it (the L1-hit route: nothing copied that need not be).
+pub struct TenantModel {
+    pub tenant: TenantId,
+    params: RawPathParams,
+}
+
+impl TenantModel {
+    pub fn model(&self) -> &str {
+        self.params
+            .iter()
+            .find(|(key, _)| *key == "model_name")
+            .map(|(_, value)| value)
+            .unwrap_or_default()
+    }
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for TenantModel {
     type Rejection = ApiError;
@@ -101,7 +115,7 @@ impl<S: Send + Sync> FromRequestParts<S> for TenantModel {
             )
         })?;
         check_model_name(model)?;
-        Ok(TenantModel(tenant, model.to_owned()))
+        Ok(TenantModel { tenant, params })
     }
 }
 

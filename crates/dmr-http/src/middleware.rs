@@ -84,7 +84,18 @@ where
             self.inner.call(request)
         };
         Box::pin(async move {
-            let outcome = tokio::time::timeout(limit, inner.instrument(span.clone())).await;
+            // Most requests (an L1 hit) finish on their first poll: the timer is only armed
+            // for those that do not.
+            let mut inner = std::pin::pin!(inner.instrument(span.clone()));
+            let first = std::future::poll_fn(|cx| match inner.as_mut().poll(cx) {
+                Poll::Ready(done) => Poll::Ready(Some(done)),
+                Poll::Pending => Poll::Ready(None),
+            })
+            .await;
+            let outcome = match first {
+                Some(done) => Ok(done),
+                None => tokio::time::timeout(limit, inner).await,
+            };
             state.requests.finish();
             // A timed-out request: work already handed to a store (a write on SQLite's
             // blocking pool) still completes; the client is told it may not have.

@@ -75,11 +75,9 @@ struct ModelAnswer<'a> {
 }
 
 /// `GET /api/models/:tenantId/:modelName`
-pub async fn model(
-    State(state): State<AppState>,
-    TenantModel(tenant, name): TenantModel,
-) -> Result<Response, ApiError> {
-    let compiled = state.registry.model(&tenant, &name).await?;
+pub async fn model(State(state): State<AppState>, path: TenantModel) -> Result<Response, ApiError> {
+    let tenant = &path.tenant;
+    let compiled = state.registry.model(tenant, path.model()).await?;
     Ok(Json(ModelAnswer {
         tenant_id: tenant.as_str(),
         model_name: compiled.name(),
