@@ -253,6 +253,14 @@ impl ConnectionManager {
         list
     }
 
+    /// The tenants whose stores are open now.
+    pub(crate) fn open_tenants(&self) -> Vec<Arc<OpenTenant>> {
+        self.slots()
+            .values()
+            .filter_map(|s| s.open.get().cloned())
+            .collect()
+    }
+
     pub(crate) fn open_count(&self) -> usize {
         self.slots()
             .values()

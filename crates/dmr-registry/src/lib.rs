@@ -7,6 +7,7 @@ mod connections;
 mod documents;
 mod entropy;
 mod error;
+mod expiry;
 mod fleet;
 mod health;
 mod invalidation;

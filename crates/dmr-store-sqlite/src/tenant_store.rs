@@ -303,6 +303,31 @@ impl TenantStore for SqliteTenantStore {
             .await
     }
 
+    async fn expire(
+        &self,
+        collection: &CollectionSpec,
+        path: &str,
+        cutoff: &str,
+    ) -> Result<u64, StoreError> {
+        let value = format!(
+            "jsonb_extract(doc, {})",
+            ddl::json_path_literal(&collection.name, path)?
+        );
+        // The same expression as the TTL index, so the planner uses it; text only, since
+        // dates are stored as ISO-8601 strings and anything else is not a date.
+        let sql = format!(
+            "DELETE FROM {} WHERE {value} < ?1 AND typeof({value}) = 'text'",
+            ddl::quote_ident(&collection.name)
+        );
+        let cutoff = cutoff.to_owned();
+        self.pool
+            .with_conn(move |conn| {
+                let deleted = conn.execute(&sql, [&cutoff]).map_err(internal)?;
+                Ok(deleted as u64)
+            })
+            .await
+    }
+
     fn pool_stats(&self) -> PoolStats {
         self.pool.stats()
     }

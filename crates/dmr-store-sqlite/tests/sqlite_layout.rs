@@ -127,3 +127,39 @@ async fn the_pool_bounds_connections_and_serves_every_caller() {
     assert_eq!(stats.in_use, 0);
     assert!(stats.idle >= 1 && stats.idle <= 2, "{stats:?}");
 }
+
+#[tokio::test]
+async fn expire_deletes_only_dates_before_the_cutoff() {
+    let (backend, _dir) = backend(1).await;
+    let store = backend
+        .open_tenant(&TenantId::parse("ttl").unwrap())
+        .await
+        .unwrap();
+    let spec = CollectionSpec {
+        name: "sessions".into(),
+        ..CollectionSpec::default()
+    };
+    store.ensure_collection(&spec).await.unwrap();
+    let docs = [
+        serde_json::json!({"_id": "a", "at": "2020-01-01T00:00:00.000Z"}),
+        serde_json::json!({"_id": "b", "at": "2030-01-01T00:00:00.000Z"}),
+        serde_json::json!({"_id": "c", "at": 5}),
+        serde_json::json!({"_id": "d"}),
+    ];
+    for doc in &docs {
+        store.insert(&spec, doc).await.unwrap();
+    }
+    let deleted = store
+        .expire(&spec, "at", "2026-01-01T00:00:00.000Z")
+        .await
+        .unwrap();
+    assert_eq!(
+        deleted, 1,
+        "only the past date; numbers and missing values are not dates"
+    );
+    assert!(store.get(&spec, "a").await.unwrap().is_none());
+    assert_eq!(
+        store.count(&spec, &dmr_query::Filter::All).await.unwrap(),
+        3
+    );
+}

@@ -84,6 +84,19 @@ pub trait TenantStore: Send + Sync + 'static {
     /// Deletes the document; false when there was none.
     async fn delete(&self, collection: &CollectionSpec, id: &str) -> Result<bool, StoreError>;
 
+    /// Deletes the documents whose date at `path` is before `cutoff` (an ISO-8601 UTC
+    /// instant): a TTL index's sweep. Engines that expire documents themselves (MongoDB)
+    /// keep this default. Values that are not dates are left alone, as MongoDB does.
+    async fn expire(
+        &self,
+        collection: &CollectionSpec,
+        path: &str,
+        cutoff: &str,
+    ) -> Result<u64, StoreError> {
+        let _ = (collection, path, cutoff);
+        Ok(0)
+    }
+
     fn pool_stats(&self) -> PoolStats;
 
     fn is_open(&self) -> bool;

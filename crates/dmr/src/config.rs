@@ -35,6 +35,7 @@ pub struct Config {
     pub shutdown_timeout: Duration,
     pub body_limit: usize,
     pub request_timeout: Duration,
+    pub ttl_sweep_interval: Duration,
     pub max_page_size: u64,
     pub default_page_size: u64,
     pub max_filter_depth: usize,
@@ -369,6 +370,7 @@ impl Config {
                 "a whole number of bytes, at least 1 (e.g. 10485760)",
             ) as usize,
             request_timeout: r.millis("REQUEST_TIMEOUT_MS"),
+            ttl_sweep_interval: r.millis("TTL_SWEEP_INTERVAL_MS"),
             max_page_size: r.count(
                 "MAX_PAGE_SIZE",
                 1,

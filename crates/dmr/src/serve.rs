@@ -103,6 +103,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 
     let sweeper = tokio::spawn(sweep_idle_tenants(registry.clone(), config.clone()));
     let reloader = tokio::spawn(reload_on_sighup(registry.clone()));
+    let expirer = tokio::spawn(sweep_expired_documents(
+        registry.clone(),
+        config.ttl_sweep_interval,
+    ));
 
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(
@@ -122,6 +126,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let _ = stop_tx.send(());
     sweeper.abort();
     reloader.abort();
+    expirer.abort();
     if let Some(backplane) = backplane {
         backplane.abort();
     }
@@ -213,6 +218,16 @@ async fn sweep_idle_tenants(registry: Registry, config: Config) {
         if !closed.is_empty() {
             tracing::info!(closed = closed.len(), "idle tenant sweep");
         }
+    }
+}
+
+/// Deletes documents past their TTL index's expiry, every TTL_SWEEP_INTERVAL_MS.
+async fn sweep_expired_documents(registry: Registry, interval: Duration) {
+    let mut ticks = tokio::time::interval(interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        registry.expire_documents().await;
     }
 }
 

@@ -193,6 +193,12 @@ pub const SETTINGS: &[Setting] = &[
         "How long SIGTERM waits for in-flight requests, milliseconds",
     ),
     s(
+        "TTL_SWEEP_INTERVAL_MS",
+        "ttl-sweep-interval-ms",
+        Some("60000"),
+        "How often documents past a TTL index's expiry are deleted on the embedded store, milliseconds",
+    ),
+    s(
         "REQUEST_TIMEOUT_MS",
         "request-timeout-ms",
         Some("30000"),

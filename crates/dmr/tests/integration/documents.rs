@@ -479,3 +479,54 @@ async fn a_slow_request_is_a_408_and_a_huge_filter_a_400() {
     assert_eq!(error_code(&body), "request_timeout");
     drop(lock);
 }
+
+#[tokio::test]
+async fn documents_past_a_ttl_index_expire() {
+    let models = tempfile::tempdir().unwrap();
+    std::fs::write(
+        models.path().join("Session.json"),
+        r#"{"model": "Session", "collection": "sessions",
+            "schema": {"token": {"type": "String", "required": true},
+                       "lastSeen": {"type": "Date", "expires": 60}}}"#,
+    )
+    .unwrap();
+    let server = TestServer::builder()
+        .env("MODELS_DIR", models.path().to_str().unwrap())
+        .env("TTL_SWEEP_INTERVAL_MS", "100")
+        .start()
+        .await;
+    let sessions = "/api/models/acme/Session/documents";
+    let stale = json!({"token": "old", "lastSeen": "2020-01-01T00:00:00Z"});
+    let fresh = json!({"token": "new", "lastSeen": crate::support::now_iso()});
+    let undated = json!({"token": "none"});
+    for doc in [stale, fresh, undated] {
+        let (status, body) = send(&server, Method::POST, sessions, Some(doc)).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let started = std::time::Instant::now();
+    loop {
+        let (_, body) = server.get(&format!("{sessions}/count")).await;
+        if body["count"] == 2 {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "never expired: {body}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let (_, body) = send(
+        &server,
+        Method::POST,
+        &format!("{sessions}/query"),
+        Some(json!({"sort": {"token": 1}})),
+    )
+    .await;
+    let tokens: Vec<&str> = body["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["token"].as_str().unwrap())
+        .collect();
+    assert_eq!(tokens, ["new", "none"], "the fresh and the undated stay");
+}
