@@ -3,7 +3,7 @@
 //! row by row with `Filter::matches`. `exact` says whether the SQL alone is the answer,
 //! which lets count, skip and limit run in the engine too.
 
-use dmr_query::{Cond, Filter};
+use dmr_query::{Cond, Filter, Sort, SortOrder};
 use dmr_store::{CollectionSpec, StoreError};
 use rusqlite::types::Value as SqlValue;
 use serde_json::Value;
@@ -136,6 +136,34 @@ fn scalar(value: &Value) -> Option<SqlValue> {
     }
 }
 
+/// The ORDER BY for `sort` when every key is a scalar path (or `_id`), ending with the
+/// insertion order for ties; `None` when the engine cannot order as MongoDB would (a key
+/// through an array, or a Mixed value). On a typed scalar path SQLite's order is BSON's:
+/// missing and null first ascending, numbers by value, strings bytewise (dates are ISO
+/// strings), and numbers before strings where a field holds both.
+pub fn order_by(spec: &CollectionSpec, sort: &Sort) -> Result<Option<String>, StoreError> {
+    let mut terms = Vec::with_capacity(sort.keys.len() + 1);
+    for (path, order) in &sort.keys {
+        let expr = if path == "_id" {
+            "_id".to_owned()
+        } else if spec.scalar_paths.iter().any(|p| p == path) {
+            format!(
+                "jsonb_extract(doc, {})",
+                ddl::json_path_literal(&spec.name, path)?
+            )
+        } else {
+            return Ok(None);
+        };
+        let direction = match order {
+            SortOrder::Asc => "",
+            SortOrder::Desc => " DESC",
+        };
+        terms.push(format!("{expr}{direction}"));
+    }
+    terms.push("rowid".to_owned());
+    Ok(Some(terms.join(", ")))
+}
+
 /// MongoDB `$search` to an FTS5 query: words and "quoted phrases" are alternatives
 /// (any may match), `-word` excludes.
 pub(crate) fn fts_query(search: &str) -> String {
@@ -193,6 +221,30 @@ pub(crate) fn without_text(filter: &Filter) -> Filter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn order_by_scalar_paths_only() {
+        let spec = CollectionSpec {
+            name: "users".into(),
+            scalar_paths: vec!["createdAt".into()],
+            ..CollectionSpec::default()
+        };
+        let sort = |raw: serde_json::Value| Sort::parse(&raw).unwrap();
+        assert_eq!(
+            order_by(&spec, &sort(serde_json::json!({"createdAt": -1, "_id": 1})))
+                .unwrap()
+                .as_deref(),
+            Some("jsonb_extract(doc, '$.\"createdAt\"') DESC, _id, rowid")
+        );
+        assert_eq!(
+            order_by(&spec, &Sort::default()).unwrap().as_deref(),
+            Some("rowid")
+        );
+        assert_eq!(
+            order_by(&spec, &sort(serde_json::json!({"tags": 1}))).unwrap(),
+            None
+        );
+    }
 
     #[test]
     fn fts_queries() {

@@ -47,10 +47,11 @@ fn scan(
     table: &str,
     clause: &Where,
     filter: &Filter,
+    order: &str,
     window: Option<(u64, u64)>,
 ) -> Result<Vec<Value>, StoreError> {
     let mut sql = format!(
-        "SELECT json(doc) FROM {table} WHERE {} ORDER BY rowid",
+        "SELECT json(doc) FROM {table} WHERE {} ORDER BY {order}",
         clause.clause
     );
     if let Some((skip, limit)) = window {
@@ -204,6 +205,7 @@ impl TenantStore for SqliteTenantStore {
         query: &FindQuery<'_>,
     ) -> Result<Vec<Value>, StoreError> {
         let clause = query::translate(collection, query.filter)?;
+        let engine_order = query::order_by(collection, query.sort)?;
         let (name, filter, sort) = (
             collection.name.clone(),
             query.filter.clone(),
@@ -213,12 +215,14 @@ impl TenantStore for SqliteTenantStore {
         self.pool
             .with_conn(move |conn| {
                 let table = ddl::quote_ident(&name);
-                // Pagination runs in the engine only when the engine alone answers the
-                // filter and insertion order is the order asked for.
-                if clause.exact && sort.keys.is_empty() {
-                    return scan(conn, &table, &clause, &filter, Some((skip, limit)));
+                // Sort and pagination run in the engine (and its indexes) when the engine
+                // alone answers the filter and can order by every sort key.
+                if clause.exact
+                    && let Some(order) = &engine_order
+                {
+                    return scan(conn, &table, &clause, &filter, order, Some((skip, limit)));
                 }
-                let mut docs = scan(conn, &table, &clause, &filter, None)?;
+                let mut docs = scan(conn, &table, &clause, &filter, "rowid", None)?;
                 if !sort.keys.is_empty() {
                     docs.sort_by(|a, b| sort.compare(a, b));
                 }
@@ -245,7 +249,7 @@ impl TenantStore for SqliteTenantStore {
                         .map_err(internal)?;
                     return Ok(u64::try_from(n).unwrap_or_default());
                 }
-                Ok(scan(conn, &table, &clause, &filter, None)?.len() as u64)
+                Ok(scan(conn, &table, &clause, &filter, "rowid", None)?.len() as u64)
             })
             .await
     }

@@ -438,6 +438,23 @@ async fn an_indexed_query_uses_the_models_index() {
         )
         .unwrap();
     assert!(plan.contains("users.email_1"), "{plan}");
+
+    // A sorted page is read from the createdAt index in order, no sort step.
+    let plan: Vec<String> = db
+        .prepare(
+            "EXPLAIN QUERY PLAN SELECT json(doc) FROM users WHERE 1 \
+             ORDER BY jsonb_extract(doc, '$.\"createdAt\"') DESC, rowid LIMIT 10",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(3))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(
+        plan.iter().any(|p| p.contains("users.createdAt_-1")),
+        "{plan:?}"
+    );
+    assert!(!plan.iter().any(|p| p.contains("TEMP B-TREE")), "{plan:?}");
 }
 
 #[tokio::test]
