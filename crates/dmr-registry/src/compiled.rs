@@ -58,8 +58,9 @@ pub struct CompiledModel {
     pub def: Arc<ModelDef>,
     pub database_name: String,
     pub collection: String,
-    /// What the store is told about the collection on every operation.
-    pub spec: CollectionSpec,
+    /// What the store is told about the collection on every operation; one per schema
+    /// version, shared by every tenant's compiled model.
+    pub spec: Arc<CollectionSpec>,
     pub ensured: EnsuredCollection,
     pub compiled_at: SystemTime,
     /// The invalidation generations its load started under.
@@ -70,6 +71,24 @@ pub struct CompiledModel {
 impl CompiledModel {
     pub fn name(&self) -> &str {
         &self.def.name
+    }
+}
+
+/// Collection specs by schema fingerprint: every tenant's compiled model of one version
+/// shares one (they are the larger part of a compiled model).
+#[derive(Default)]
+pub(crate) struct SpecCache(
+    std::sync::Mutex<std::collections::HashMap<String, Arc<CollectionSpec>>>,
+);
+
+impl SpecCache {
+    pub(crate) fn get(&self, def: &ModelDef) -> Arc<CollectionSpec> {
+        let mut specs = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        Arc::clone(
+            specs
+                .entry(def.fingerprint.clone())
+                .or_insert_with(|| Arc::new(collection_spec(def))),
+        )
     }
 }
 

@@ -6,7 +6,6 @@ use std::time::{Duration, SystemTime};
 
 use dmr_store::{StoreError, iso_millis};
 
-use crate::compiled::collection_spec;
 use crate::registry::Registry;
 
 impl Registry {
@@ -39,7 +38,7 @@ impl Registry {
                 );
                 match open
                     .store
-                    .expire(&collection_spec(def), path, &cutoff)
+                    .expire(&self.inner.specs.get(def), path, &cutoff)
                     .await
                 {
                     Ok(0) => {}

@@ -11,7 +11,7 @@ use dmr_model::ModelDef;
 use dmr_store::{EnsuredCollection, TenantId};
 use serde::{Deserialize, Serialize};
 
-use crate::compiled::{CompiledModel, collection_spec};
+use crate::compiled::CompiledModel;
 use crate::error::RegistryError;
 use crate::invalidation::Stamp;
 use crate::registry::Registry;
@@ -131,7 +131,7 @@ impl Registry {
             def: Arc::clone(def),
             database_name: descriptor.database,
             collection: descriptor.collection,
-            spec: collection_spec(def),
+            spec: self.inner.specs.get(def),
             ensured: descriptor.ensured,
             compiled_at: SystemTime::now(),
             stamp,

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 static NO_SORT: Sort = Sort { keys: Vec::new() };
 
-use crate::compiled::{CompiledModel, ModelKey, collection_spec};
+use crate::compiled::{CompiledModel, ModelKey, SpecCache};
 use crate::connections::ConnectionManager;
 use crate::documents::QueryLimits;
 use crate::error::RegistryError;
@@ -85,6 +85,7 @@ pub(crate) struct Inner {
     pub(crate) fleet_wait: Duration,
     pub(crate) max_open_tenants: usize,
     pub(crate) query_limits: QueryLimits,
+    pub(crate) specs: SpecCache,
 }
 
 impl Registry {
@@ -104,6 +105,7 @@ impl Registry {
                 fleet_wait: config.fleet_wait,
                 max_open_tenants: config.max_open_tenants,
                 query_limits: config.query_limits,
+                specs: SpecCache::default(),
             }),
         }
     }
@@ -244,7 +246,7 @@ impl Registry {
         for evicted in &opened.evicted {
             self.invalidate_local(evicted);
         }
-        let spec = collection_spec(def);
+        let spec = self.inner.specs.get(def);
         let ensured = opened.tenant.store.ensure_collection(&spec).await.inspect_err(|e| {
             tracing::error!(tenant = %tenant, model = %def.name, error = %e, "model compile failed");
         })?;
