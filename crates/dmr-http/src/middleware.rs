@@ -54,7 +54,7 @@ where
 {
     type Response = Response<Body>;
     type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
+    type Future = ObserveFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         self.inner.poll_ready(cx)
@@ -76,57 +76,99 @@ where
             method = %request.method(),
             path = %request.uri().path()
         );
-        let (state, limit) = (self.layer.state.clone(), self.layer.timeout);
+        let state = self.layer.state.clone();
         state.requests.start();
         let started = Instant::now();
         let inner = {
             let _entered = span.enter();
             self.inner.call(request)
         };
-        Box::pin(async move {
-            // Most requests (an L1 hit) finish on their first poll: the timer is only armed
-            // for those that do not.
-            let mut inner = std::pin::pin!(inner.instrument(span.clone()));
-            let first = std::future::poll_fn(|cx| match inner.as_mut().poll(cx) {
-                Poll::Ready(done) => Poll::Ready(Some(done)),
-                Poll::Pending => Poll::Ready(None),
-            })
-            .await;
-            let outcome = match first {
-                Some(done) => Ok(done),
-                None => tokio::time::timeout(limit, inner).await,
-            };
-            state.requests.finish();
-            // A timed-out request: work already handed to a store (a write on SQLite's
-            // blocking pool) still completes; the client is told it may not have.
-            let mut response = match outcome {
-                Ok(Ok(response)) => response,
-                Ok(Err(never)) => match never {},
-                Err(_) => ApiError::new(
-                    ErrorCode::RequestTimeout,
-                    format!(
-                        "The request took longer than {} ms; a write may or may not have been applied",
-                        limit.as_millis()
-                    ),
-                )
-                .into_response(),
-            };
-            let status = response.status().as_u16();
-            span.in_scope(|| {
-                let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-                if status >= 500 {
-                    tracing::error!(status, elapsed_ms, "request completed");
-                } else {
-                    tracing::info!(status, elapsed_ms, "request completed");
-                }
-            });
-            // The string moves into the header without a copy.
-            if let Ok(value) = HeaderValue::from_maybe_shared(bytes::Bytes::from(request_id)) {
-                response.headers_mut().insert(REQUEST_ID, value);
-            }
-            Ok(response)
-        })
+        ObserveFuture {
+            inner: inner.instrument(span.clone()),
+            deadline: None,
+            limit: self.layer.timeout,
+            started,
+            state,
+            span,
+            request_id: Some(request_id),
+        }
     }
+}
+
+pin_project_lite::pin_project! {
+    /// The request's future with its bookkeeping, polled in place (no box per request).
+    pub struct ObserveFuture<F> {
+        #[pin]
+        inner: tracing::instrument::Instrumented<F>,
+        // Armed only when the request does not finish on its first poll (an L1 hit does).
+        #[pin]
+        deadline: Option<tokio::time::Sleep>,
+        limit: Duration,
+        started: Instant,
+        state: AppState,
+        span: tracing::Span,
+        request_id: Option<String>,
+    }
+}
+
+impl<F> Future for ObserveFuture<F>
+where
+    F: Future<Output = Result<Response<Body>, Infallible>>,
+{
+    type Output = Result<Response<Body>, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        let mut response = match this.inner.poll(cx) {
+            Poll::Ready(Ok(response)) => response,
+            Poll::Ready(Err(never)) => match never {},
+            Poll::Pending => {
+                if this.deadline.is_none() {
+                    let at = tokio::time::Instant::from_std(*this.started + *this.limit);
+                    this.deadline.set(Some(tokio::time::sleep_until(at)));
+                }
+                match this
+                    .deadline
+                    .as_mut()
+                    .as_pin_mut()
+                    .map(|sleep| sleep.poll(cx))
+                {
+                    Some(Poll::Ready(())) => timed_out(*this.limit),
+                    _ => return Poll::Pending,
+                }
+            }
+        };
+        this.state.requests.finish();
+        let status = response.status().as_u16();
+        let elapsed_ms = this.started.elapsed().as_secs_f64() * 1000.0;
+        this.span.in_scope(|| {
+            if status >= 500 {
+                tracing::error!(status, elapsed_ms, "request completed");
+            } else {
+                tracing::info!(status, elapsed_ms, "request completed");
+            }
+        });
+        // The string moves into the header without a copy.
+        if let Some(id) = this.request_id.take()
+            && let Ok(value) = HeaderValue::from_maybe_shared(bytes::Bytes::from(id))
+        {
+            response.headers_mut().insert(REQUEST_ID, value);
+        }
+        Poll::Ready(Ok(response))
+    }
+}
+
+/// A request past REQUEST_TIMEOUT_MS. Work already handed to a store (a write on SQLite's
+/// blocking pool) still completes; the client is told it may not have.
+fn timed_out(limit: Duration) -> Response<Body> {
+    ApiError::new(
+        ErrorCode::RequestTimeout,
+        format!(
+            "The request took longer than {} ms; a write may or may not have been applied",
+            limit.as_millis()
+        ),
+    )
+    .into_response()
 }
 
 fn new_request_id() -> String {
