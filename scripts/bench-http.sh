@@ -3,7 +3,9 @@
 # Usage: scripts/bench-http.sh [duration, default 10s] [connections, default 32]
 # Prints requests/s and latency percentiles per route, in one run: an L1 hit, an L2 hit
 # (a second instance with L1 disabled, on a local redis-server), a SQLite query.
-# Servers and wrk share the machine.
+# Servers and wrk share every core by default; PIN=1 runs the servers on the last core and
+# wrk on the others (taskset): steadier ratios to the ceiling, but the store-bound routes
+# then share one core with Redis and SQLite's threads.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${1:-10s}"
@@ -17,23 +19,32 @@ cargo build --release --quiet --bin dmr --bin bare-axum
 work="$(mktemp -d)"
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
+cores="$(nproc)"
+if [ "${PIN:-0}" = 1 ] && [ "$cores" -ge 2 ] && command -v taskset >/dev/null; then
+    server_cpu="taskset -c $((cores - 1))"
+    client_cpu="taskset -c 0-$((cores - 2))"
+    wrk_threads=$((cores - 1))
+    mode="servers on core $((cores - 1)), wrk on cores 0-$((cores - 2))"
+else
+    server_cpu="" client_cpu="" wrk_threads=2 mode="servers and wrk share every core"
+fi
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 redis_port="$(free_port)"
-"$DMR_REDIS_SERVER" --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no --dir "$work" >/dev/null 2>&1 &
+$server_cpu "$DMR_REDIS_SERVER" --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no --dir "$work" >/dev/null 2>&1 &
 pids+=($!)
 
 # start NAME PORT [VAR=VALUE...]: one dmr instance on the shared DATA_DIR.
 start() {
     local name="$1" port="$2"; shift 2
     env LOG_LEVEL=warn HOST=127.0.0.1 PORT="$port" DATA_DIR="$work/data" LOG_DIR="$work/logs-$name" \
-        MODELS_DIR="$PWD/models" "$@" target/release/dmr serve >"$work/$name.log" 2>&1 &
+        MODELS_DIR="$PWD/models" "$@" $server_cpu target/release/dmr serve >"$work/$name.log" 2>&1 &
     pids+=($!)
     for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && return; sleep 0.1; done
     echo "$name did not start:" >&2; cat "$work/$name.log" >&2; exit 1
 }
 port="$(free_port)"; l2_port="$(free_port)"; ceiling_port="$(free_port)"
-PORT="$ceiling_port" target/release/bare-axum >/dev/null 2>&1 &
+PORT="$ceiling_port" $server_cpu target/release/bare-axum >/dev/null 2>&1 &
 pids+=($!)
 tenants=1000
 start l1 "$port" REDIS_URL="redis://127.0.0.1:$redis_port" L1_CACHE_MAX_SIZE=$((tenants * 2))
@@ -79,7 +90,7 @@ ceiling=""
 run() {
     local name="$1"; shift
     local out rps ratio=""
-    out="$(wrk -t2 -c"$connections" -d"$duration" --latency "$@")"
+    out="$($client_cpu wrk -t"$wrk_threads" -c"$connections" -d"$duration" --latency "$@")"
     rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
     [ -n "$ceiling" ] && ratio="$(awk -v a="$rps" -v b="$ceiling" 'BEGIN {printf "%.2fx", a / b}')"
     printf '%-44s %10s req/s   p50 %8s   p99 %8s   %s\n' "$name" "$rps" \
@@ -88,7 +99,7 @@ run() {
     last_rps="$rps"
 }
 
-echo "dmr $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores, wrk -t2 -c$connections -d$duration"
+echo "dmr $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $cores cores ($mode), wrk -t$wrk_threads -c$connections -d$duration"
 echo "(last column: requests/s as a ratio of the bare axum ceiling)"
 run "bare axum, same path shape (ceiling)" -s "$work/rotate.lua" "http://127.0.0.1:$ceiling_port"
 ceiling="$last_rps"
