@@ -12,18 +12,18 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, ErrorCode};
 
-/// One path parameter, percent-decoded, handed to `read` without collecting the others
-/// or copying it (this runs on every request of the hot path).
-async fn path_param<S: Send + Sync, T>(
+/// The route's path parameters, percent-decoded once, borrowed in place.
+async fn path_params<S: Send + Sync>(
     parts: &mut Parts,
     state: &S,
-    name: &str,
-    read: impl FnOnce(&str) -> Result<T, ApiError>,
-) -> Result<T, ApiError> {
-    let params = RawPathParams::from_request_parts(parts, state)
+) -> Result<RawPathParams, ApiError> {
+    RawPathParams::from_request_parts(parts, state)
         .await
-        .map_err(|e| ApiError::new(ErrorCode::InvalidBody, format!("invalid path: {e}")))?;
-    let value = params
+        .map_err(|e| ApiError::new(ErrorCode::InvalidBody, format!("invalid path: {e}")))
+}
+
+fn find<'a>(params: &'a RawPathParams, name: &str) -> Result<&'a str, ApiError> {
+    params
         .iter()
         .find(|(key, _)| *key == name)
         .map(|(_, value)| value)
@@ -32,8 +32,16 @@ async fn path_param<S: Send + Sync, T>(
                 ErrorCode::Internal,
                 format!("route has no {name} parameter"),
             )
-        })?;
-    read(value)
+        })
+}
+
+fn tenant_id(raw: &str) -> Result<TenantId, ApiError> {
+    TenantId::parse(raw).map_err(|e| {
+        ApiError::new(
+            ErrorCode::InvalidTenantId,
+            format!("Invalid tenant id: {e}"),
+        )
+    })
 }
 
 /// `:tenantId`, validated.
@@ -43,35 +51,14 @@ impl<S: Send + Sync> FromRequestParts<S> for Tenant {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        path_param(parts, state, "tenant_id", |raw| {
-            TenantId::parse(raw).map(Tenant).map_err(|e| {
-                ApiError::new(
-                    ErrorCode::InvalidTenantId,
-                    format!("Invalid tenant id: {e}"),
-                )
-            })
-        })
-        .await
+        let params = path_params(parts, state).await?;
+        tenant_id(find(&params, "tenant_id")?).map(Tenant)
     }
 }
 
-/// `:modelName`, checked for shape; whether it exists is the registry's answer (404).
-pub struct ModelName(pub String);
-
-impl<S: Send + Sync> FromRequestParts<S> for ModelName {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        path_param(parts, state, "model_name", |raw| {
-            check_model_name(raw)?;
-            Ok(ModelName(raw.to_owned()))
-        })
-        .await
-    }
-}
-
-/// `:tenantId` and `:modelName` from one read of the path parameters, the model name
-/// left where axum decoded it (the L1-hit route: nothing copied that need not be).
+/// `:tenantId` and `:modelName`, validated from one read of the path; the model name is
+/// left where axum decoded it (the L1-hit route: nothing copied that need not be). Whether
+/// the model exists is the registry's answer (404).
 pub struct TenantModel {
     pub tenant: TenantId,
     params: RawPathParams,
@@ -79,11 +66,7 @@ pub struct TenantModel {
 
 impl TenantModel {
     pub fn model(&self) -> &str {
-        self.params
-            .iter()
-            .find(|(key, _)| *key == "model_name")
-            .map(|(_, value)| value)
-            .unwrap_or_default()
+        find(&self.params, "model_name").unwrap_or_default()
     }
 }
 
@@ -91,30 +74,9 @@ impl<S: Send + Sync> FromRequestParts<S> for TenantModel {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let params = RawPathParams::from_request_parts(parts, state)
-            .await
-            .map_err(|e| ApiError::new(ErrorCode::InvalidBody, format!("invalid path: {e}")))?;
-        let (mut tenant, mut model) = (None, None);
-        for (key, value) in &params {
-            match key {
-                "tenant_id" => tenant = Some(value),
-                "model_name" => model = Some(value),
-                _ => {}
-            }
-        }
-        let (Some(tenant), Some(model)) = (tenant, model) else {
-            return Err(ApiError::new(
-                ErrorCode::Internal,
-                "route has no tenant_id/model_name parameters",
-            ));
-        };
-        let tenant = TenantId::parse(tenant).map_err(|e| {
-            ApiError::new(
-                ErrorCode::InvalidTenantId,
-                format!("Invalid tenant id: {e}"),
-            )
-        })?;
-        check_model_name(model)?;
+        let params = path_params(parts, state).await?;
+        let tenant = tenant_id(find(&params, "tenant_id")?)?;
+        check_model_name(find(&params, "model_name")?)?;
         Ok(TenantModel { tenant, params })
     }
 }
@@ -163,6 +125,7 @@ impl<S: Send + Sync> FromRequestParts<S> for DocumentId {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        path_param(parts, state, "id", |raw| Ok(DocumentId(raw.to_owned()))).await
+        let params = path_params(parts, state).await?;
+        Ok(DocumentId(find(&params, "id")?.to_owned()))
     }
 }

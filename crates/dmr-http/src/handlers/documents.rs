@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, ErrorCode};
-use crate::extract::{DocumentId, ModelName, Tenant, json_body};
+use crate::extract::{DocumentId, TenantModel, json_body};
 use crate::state::AppState;
 
 /// A JSON object body (a document, an update).
@@ -32,14 +32,13 @@ fn object_body(body: Result<Bytes, BytesRejection>) -> Result<Value, ApiError> {
 /// `POST .../documents`: 201 with the stored document.
 pub async fn create(
     State(state): State<AppState>,
-    Tenant(tenant): Tenant,
-    ModelName(model): ModelName,
+    path: TenantModel,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let body = object_body(body)?;
     let doc = state
         .registry
-        .create_document(&tenant, &model, &body)
+        .create_document(&path.tenant, path.model(), &body)
         .await?;
     Ok((StatusCode::CREATED, Json(doc)).into_response())
 }
@@ -48,8 +47,7 @@ pub async fn create(
 /// every one was created, 207 otherwise.
 pub async fn create_many(
     State(state): State<AppState>,
-    Tenant(tenant): Tenant,
-    ModelName(model): ModelName,
+    path: TenantModel,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let body = object_body(body)?;
@@ -71,7 +69,7 @@ pub async fn create_many(
     }
     let items = state
         .registry
-        .create_documents(&tenant, &model, documents)
+        .create_documents(&path.tenant, path.model(), documents)
         .await?;
     let inserted = items.iter().filter(|i| i.result.is_ok()).count();
     let results: Vec<Value> = items
@@ -96,12 +94,14 @@ pub async fn create_many(
 
 pub async fn get(
     State(state): State<AppState>,
-    Tenant(tenant): Tenant,
-    ModelName(model): ModelName,
+    path: TenantModel,
     DocumentId(id): DocumentId,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(
-        state.registry.get_document(&tenant, &model, &id).await?,
+        state
+            .registry
+            .get_document(&path.tenant, path.model(), &id)
+            .await?,
     ))
 }
 
@@ -186,19 +186,17 @@ async fn list_response(
 /// `GET .../documents?filter=&sort=&projection=&skip=&limit=` (JSON in the parameters).
 pub async fn list(
     State(state): State<AppState>,
-    Tenant(tenant): Tenant,
-    ModelName(model): ModelName,
+    path: TenantModel,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
     let request = find_request_from_params(&params)?;
-    list_response(&state, &tenant, &model, request).await
+    list_response(&state, &path.tenant, path.model(), request).await
 }
 
 /// `POST .../documents/query` with `{filter, sort, projection, skip, limit}`.
 pub async fn query(
     State(state): State<AppState>,
-    Tenant(tenant): Tenant,
-    ModelName(model): ModelName,
+    path: TenantModel,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let body: QueryBody = json_body(body)?;
@@ -209,14 +207,13 @@ pub async fn query(
         skip: body.skip,
         limit: body.limit,
     };
-    list_response(&state, &tenant, &model, request).await
+    list_response(&state, &path.tenant, path.model(), request).await
 }
 
 /// `GET .../documents/count?filter=`
 pub async fn count(
     State(state): State<AppState>,
-    Tenant(tenant): Tenant,
-    ModelName(model): ModelName,
+    path: TenantModel,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
     if let Some(name) = params.keys().find(|k| k.as_str() != "filter") {
@@ -228,7 +225,7 @@ pub async fn count(
     let filter = json_param(&params, "filter")?;
     let count = state
         .registry
-        .count_documents(&tenant, &model, filter.as_ref())
+        .count_documents(&path.tenant, path.model(), filter.as_ref())
         .await?;
     Ok(Json(json!({ "count": count })))
 }
@@ -236,8 +233,7 @@ pub async fn count(
 /// `PUT .../documents/:id`: the whole document, validated.
 pub async fn replace(
     State(state): State<AppState>,
-    Tenant(tenant): Tenant,
-    ModelName(model): ModelName,
+    path: TenantModel,
     DocumentId(id): DocumentId,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
@@ -245,7 +241,7 @@ pub async fn replace(
     Ok(Json(
         state
             .registry
-            .replace_document(&tenant, &model, &id, &body)
+            .replace_document(&path.tenant, path.model(), &id, &body)
             .await?,
     ))
 }
@@ -253,8 +249,7 @@ pub async fn replace(
 /// `PATCH .../documents/:id`: update operators, or a plain object as `$set`.
 pub async fn update(
     State(state): State<AppState>,
-    Tenant(tenant): Tenant,
-    ModelName(model): ModelName,
+    path: TenantModel,
     DocumentId(id): DocumentId,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
@@ -262,18 +257,20 @@ pub async fn update(
     Ok(Json(
         state
             .registry
-            .update_document(&tenant, &model, &id, &body)
+            .update_document(&path.tenant, path.model(), &id, &body)
             .await?,
     ))
 }
 
 pub async fn delete(
     State(state): State<AppState>,
-    Tenant(tenant): Tenant,
-    ModelName(model): ModelName,
+    path: TenantModel,
     DocumentId(id): DocumentId,
 ) -> Result<Json<Value>, ApiError> {
-    state.registry.delete_document(&tenant, &model, &id).await?;
+    state
+        .registry
+        .delete_document(&path.tenant, path.model(), &id)
+        .await?;
     Ok(Json(
         json!({ "deleted": true, "id": id.to_ascii_lowercase() }),
     ))
