@@ -99,6 +99,15 @@ fn lookup<'a>(doc: &'a Value, path: &str) -> Option<&'a Value> {
     path.split('.').try_fold(doc, |v, key| v.get(key))
 }
 
+/// Field errors found outside a whole-document validation (casting one path), in the
+/// same Mongoose shape.
+fn rejected(def: &ModelDef, errors: Vec<dmr_model::FieldError>) -> RegistryError {
+    RegistryError::Validation(dmr_model::ValidationError {
+        model: def.name.clone(),
+        errors,
+    })
+}
+
 /// Casts a filter value for its path: an array path compared with one value casts it as
 /// an element (`{tags: "x"}` matches arrays containing "x"); `_id` must be an ObjectId.
 fn cast_filter_value(def: &ModelDef, path: &str, value: Value) -> Result<Value, RegistryError> {
@@ -122,10 +131,7 @@ fn cast_filter_value(def: &ModelDef, path: &str, value: Value) -> Result<Value, 
         Ok(Some(cast)) => Ok(cast),
         // Unknown paths are queried as given (Mongoose's strictQuery: false).
         Ok(None) => Ok(value),
-        Err(e) => Err(RegistryError::Validation(dmr_model::ValidationError {
-            model: def.name.clone(),
-            errors: vec![e],
-        })),
+        Err(e) => Err(rejected(def, vec![e])),
     }
 }
 
@@ -345,21 +351,14 @@ impl Registry {
                         Err(_) => true,
                     });
                 if !refused.is_empty() {
-                    return Err(dmr_model::ValidationError {
-                        model: def.name.clone(),
-                        errors: refused,
-                    }
-                    .into());
+                    return Err(rejected(def, refused));
                 }
                 let update = with_context(|ctx| {
                     update.map_values(
                         &mut |path, value| match def.cast_path_with(path, &value, ctx) {
                             Ok(Some(cast)) => Ok(cast),
                             Ok(None) => Ok(value),
-                            Err(e) => Err(RegistryError::Validation(dmr_model::ValidationError {
-                                model: def.name.clone(),
-                                errors: vec![e],
-                            })),
+                            Err(e) => Err(rejected(def, vec![e])),
                         },
                     )
                 })?;
