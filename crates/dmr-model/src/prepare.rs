@@ -42,12 +42,7 @@ impl ModelDef {
             overrides.push(("createdAt", Some(given.cloned().unwrap_or(created.clone()))));
             overrides.push(("updatedAt", Some(created)));
         }
-        let mut w = Walker::new(self.strict, Some(ctx));
-        w.defaults = true;
-        w.minimize = true;
-        w.validate = true;
-        w.overrides = overrides;
-        self.finish(&mut w, input)
+        self.write(input, overrides, ctx)
     }
 
     /// A full replacement of an existing document (Mongoose `replaceOne`
@@ -70,12 +65,7 @@ impl ModelDef {
             overrides.push(("createdAt", old("createdAt")));
             overrides.push(("updatedAt", Some(now(ctx))));
         }
-        let mut w = Walker::new(self.strict, Some(ctx));
-        w.defaults = true;
-        w.minimize = true;
-        w.validate = true;
-        w.overrides = overrides;
-        self.finish(&mut w, input)
+        self.write(input, overrides, ctx)
     }
 
     /// Validates a complete document after an update was applied to it
@@ -93,6 +83,22 @@ impl ModelDef {
         if self.timestamps {
             w.overrides = vec![("updatedAt", Some(now(ctx)))];
         }
+        self.finish(&mut w, input)
+    }
+
+    /// A whole write (insert or replace): strict mode, defaults, minimize, validators,
+    /// with `overrides` for the paths the write itself decides.
+    fn write(
+        &self,
+        input: &Map<String, Value>,
+        overrides: Vec<Override>,
+        ctx: &mut WriteContext,
+    ) -> Result<Value, ValidationError> {
+        let mut w = Walker::new(self.strict, Some(ctx));
+        w.defaults = true;
+        w.minimize = true;
+        w.validate = true;
+        w.overrides = overrides;
         self.finish(&mut w, input)
     }
 
