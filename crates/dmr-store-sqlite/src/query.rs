@@ -223,6 +223,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn scalar_conditions_become_index_expressions() {
+        let spec = CollectionSpec {
+            name: "users".into(),
+            scalar_paths: vec!["email".into(), "age".into()],
+            ..CollectionSpec::default()
+        };
+        let filter =
+            |raw: serde_json::Value| Filter::parse(&raw, &dmr_query::Limits::default()).unwrap();
+        // The same text as the index expression in ddl.rs, which is what lets the planner use it.
+        let exact = translate(&spec, &filter(serde_json::json!({"email": "a@b.c"}))).unwrap();
+        assert_eq!(exact.clause, "jsonb_extract(doc, '$.\"email\"') = ?");
+        assert!(exact.exact);
+        let ranged = translate(
+            &spec,
+            &filter(serde_json::json!({"age": {"$gte": 3}, "tags": "x"})),
+        )
+        .unwrap();
+        assert_eq!(ranged.clause, "jsonb_extract(doc, '$.\"age\"') >= ?");
+        assert!(
+            !ranged.exact,
+            "numbers compare across types in SQL, and tags is not scalar"
+        );
+    }
+
+    #[test]
     fn order_by_scalar_paths_only() {
         let spec = CollectionSpec {
             name: "users".into(),
