@@ -109,6 +109,7 @@ pub fn collection_spec(def: &ModelDef) -> CollectionSpec {
         indexes: def.indexes.clone(),
         scalar_paths,
         text_paths,
+        schema: def.schema.clone(),
     }
 }
 

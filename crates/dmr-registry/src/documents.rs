@@ -228,7 +228,15 @@ impl Registry {
             return Ok(Filter::All);
         };
         let filter = Filter::parse(raw, &limits.filter)?;
-        if filter.text_search().is_some() && compiled.spec.text_paths.is_empty() {
+        // No text index declared, or the engine refused to build it (some servers have none).
+        let text_index_missing = compiled.spec.text_paths.is_empty()
+            || compiled
+                .def
+                .indexes
+                .iter()
+                .filter(|i| i.is_text())
+                .any(|i| compiled.ensured.failed.iter().any(|f| f.index == i.name));
+        if filter.text_search().is_some() && text_index_missing {
             return Err(RegistryError::TextIndexRequired(compiled.def.name.clone()));
         }
         filter.map_values(&mut |path, value| cast_filter_value(&compiled.def, path, value))

@@ -37,7 +37,7 @@ pub enum RegistryError {
     },
     #[error("{0}")]
     LimitExceeded(String),
-    #[error("$text needs a text index, and model {0} has none")]
+    #[error("$text needs a text index, and model {0} has none the store could build")]
     TextIndexRequired(String),
     /// The document kept changing under an update; the client may retry.
     #[error("the document was modified concurrently too many times; retry the request")]

@@ -40,6 +40,9 @@ pub struct StoreCheck {
     pub backend: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The shared connection pool, when the engine has one (MongoDB).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pool: Option<dmr_store::PoolStats>,
 }
 
 #[derive(Debug, Clone, Serialize)]

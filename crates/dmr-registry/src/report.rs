@@ -60,6 +60,7 @@ impl Registry {
             connections: ConnectionsSection {
                 total_connections: connections.len(),
                 max_open: self.inner.max_open_tenants,
+                pool: self.inner.backend.pool_stats(),
                 connections,
             },
             backplane: BackplaneSection {
@@ -114,6 +115,7 @@ impl Registry {
                     },
                     backend: self.inner.backend.kind(),
                     error: ping.err().map(|e| e.to_string()),
+                    pool: self.inner.backend.pool_stats(),
                 },
                 cache: CacheChecks {
                     l1: L1Check {

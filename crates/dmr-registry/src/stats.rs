@@ -166,6 +166,10 @@ pub struct L2Section {
 pub struct ConnectionsSection {
     pub total_connections: usize,
     pub max_open: usize,
+    /// The pool every tenant shares (MongoDB's client); absent when each tenant has its
+    /// own (SQLite: see each connection's `pool`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pool: Option<dmr_store::PoolStats>,
     pub connections: Vec<ConnectionInfo>,
 }
 

@@ -30,6 +30,7 @@ fn spec() -> CollectionSpec {
             "payment.status".into(),
         ],
         text_paths: Vec::new(),
+        schema: Default::default(),
     }
 }
 

@@ -28,6 +28,7 @@ fn spec() -> CollectionSpec {
         name: "users".to_owned(),
         scalar_paths: vec!["email".to_owned(), "nick".to_owned()],
         text_paths: Vec::new(),
+        schema: Default::default(),
         indexes: vec![
             IndexDef {
                 name: "email_1".into(),

@@ -41,6 +41,10 @@ fn spec() -> CollectionSpec {
             "flag".into(),
         ],
         text_paths: vec!["name".into()],
+        schema: dmr_model::Schema {
+            fields: Vec::new(),
+            id: true,
+        },
     }
 }
 
@@ -72,12 +76,26 @@ fn dataset() -> Vec<Value> {
         .collect()
 }
 
+/// `spec()` as the backend can build it: without the text index where the engine has
+/// none (the text check is then skipped, and says so).
+async fn ensurable_spec(backend: &dyn Backend) -> CollectionSpec {
+    let mut spec = spec();
+    if !backend.supports_text_indexes().await {
+        spec.indexes.retain(|i| !i.name.ends_with("_text"));
+        spec.text_paths.clear();
+    }
+    spec
+}
+
 async fn loaded(backend: &dyn Backend, tenant: &str) -> Arc<dyn TenantStore> {
     let store = backend
         .open_tenant(&TenantId::parse(tenant).unwrap())
         .await
         .unwrap();
-    let ensured = store.ensure_collection(&spec()).await.unwrap();
+    let ensured = store
+        .ensure_collection(&ensurable_spec(backend).await)
+        .await
+        .unwrap();
     assert!(ensured.failed.is_empty(), "{:?}", ensured.failed);
     for doc in dataset() {
         store.insert(&spec(), &doc).await.unwrap();
@@ -265,6 +283,13 @@ pub async fn every_operator_answers_as_the_filter_matches(backend: &dyn Backend)
 }
 
 pub async fn text_search_uses_the_text_index(backend: &dyn Backend) {
+    if !backend.supports_text_indexes().await {
+        println!(
+            "SKIPPED text_search_uses_the_text_index: the {} server builds no text indexes",
+            backend.kind()
+        );
+        return;
+    }
     let store = loaded(backend, "text").await;
     let search =
         |q: &str| Filter::parse(&json!({"$text": {"$search": q}}), &Limits::default()).unwrap();

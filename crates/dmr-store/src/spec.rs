@@ -1,4 +1,4 @@
-use dmr_model::IndexDef;
+use dmr_model::{IndexDef, Schema};
 use serde::{Deserialize, Serialize};
 
 /// A collection as the store needs to know it: what a compile ensures (the collection and
@@ -12,6 +12,9 @@ pub struct CollectionSpec {
     pub scalar_paths: Vec<String>,
     /// Paths of the model's text index, for `$text`.
     pub text_paths: Vec<String>,
+    /// The model's schema, for stores with native types JSON lacks (MongoDB keeps
+    /// ObjectIds and Dates as BSON types: `Schema::native_type`). Empty when unknown.
+    pub schema: Schema,
 }
 
 /// A document with the revision a `replace` must name.
@@ -73,4 +76,18 @@ pub struct PoolStats {
     pub in_use: usize,
     pub idle: usize,
     pub max_size: usize,
+}
+
+/// A tenant API key as the control plane keeps it: its hash, never the key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiKeyRecord {
+    /// Public key id, shown in listings and used to revoke.
+    pub id: String,
+    pub tenant_id: String,
+    /// Lowercase hex SHA-256 of the key.
+    #[serde(skip)]
+    pub hash: String,
+    pub label: Option<String>,
+    pub created_at: String,
 }

@@ -6,8 +6,8 @@ use serde_json::Value;
 use dmr_query::Filter;
 
 use crate::{
-    CollectionSpec, EnsuredCollection, FindQuery, PoolStats, StoreError, Stored, TenantId,
-    TenantRecord, WriteOutcome,
+    ApiKeyRecord, CollectionSpec, EnsuredCollection, FindQuery, PoolStats, StoreError, Stored,
+    TenantId, TenantRecord, WriteOutcome,
 };
 
 /// A storage engine: the control plane (tenants, schema versions) plus a way to open one
@@ -32,8 +32,44 @@ pub trait Backend: Send + Sync + 'static {
         definition: &Value,
     ) -> Result<bool, StoreError>;
 
+    /// Stores a tenant API key's record (its hash, never the key).
+    async fn insert_api_key(&self, record: &ApiKeyRecord) -> Result<(), StoreError> {
+        let _ = record;
+        Err(StoreError::Internal(
+            "this backend keeps no API keys".to_owned(),
+        ))
+    }
+
+    async fn find_api_key(&self, hash: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        let _ = hash;
+        Ok(None)
+    }
+
+    async fn list_api_keys(&self, tenant: &TenantId) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        let _ = tenant;
+        Ok(Vec::new())
+    }
+
+    /// Deletes the tenant's key; false when the tenant has no such key.
+    async fn delete_api_key(&self, tenant: &TenantId, id: &str) -> Result<bool, StoreError> {
+        let _ = (tenant, id);
+        Ok(false)
+    }
+
     /// Cheap round trip proving the engine answers.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Whether the engine builds text indexes. On one that does not, a model's text index
+    /// is reported failed by `ensure_collection` and `$text` is refused with a clear error.
+    async fn supports_text_indexes(&self) -> bool {
+        true
+    }
+
+    /// The engine's connection pool shared by every tenant (MongoDB's client), for stats
+    /// and health; `None` when each tenant has its own (SQLite).
+    fn pool_stats(&self) -> Option<PoolStats> {
+        None
+    }
 
     /// Releases the control plane's resources at shutdown.
     async fn close(&self);

@@ -48,6 +48,8 @@ pub struct MongoSettings {
     pub pool_size: u64,
     pub username: Option<String>,
     pub password: Option<String>,
+    pub timeout: Duration,
+    pub control_database: String,
 }
 
 #[derive(Clone)]
@@ -69,6 +71,8 @@ impl std::fmt::Debug for MongoSettings {
             .field("pool_size", &self.pool_size)
             .field("username", &self.username.as_ref().map(|_| "<set>"))
             .field("password", &self.password.as_ref().map(|_| "<set>"))
+            .field("timeout_ms", &self.timeout.as_millis())
+            .field("control_database", &self.control_database)
             .finish()
     }
 }
@@ -287,6 +291,18 @@ impl Config {
                 ),
                 username: r.optional("MONGODB_USERNAME"),
                 password: r.optional("MONGODB_PASSWORD"),
+                timeout: r.millis("MONGODB_TIMEOUT_MS"),
+                control_database: r.parse(
+                    "MONGODB_CONTROL_DATABASE",
+                    "a MongoDB database name: 1-63 characters, none of /\\. \"$",
+                    |v| {
+                        let valid = !v.is_empty()
+                            && v.len() < 64
+                            && !v.contains(['/', '\\', '.', ' ', '"', '$']);
+                        valid.then(|| v.to_owned())
+                    },
+                    String::new(),
+                ),
             },
             redis: RedisSettings {
                 host: r.optional("REDIS_HOST"),

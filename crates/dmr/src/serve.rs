@@ -9,7 +9,9 @@ use anyhow::Context;
 use dmr_cache::{BackplaneEvent, SharedTier};
 use dmr_cache_redis::{RedisTier, RedisTierConfig};
 use dmr_http::{AppState, HttpConfig, ServiceInfo};
-use dmr_registry::{QueryLimits, Registry, RegistryConfig};
+use dmr_registry::{QueryLimits, Registry, RegistryConfig, RegistryError};
+use dmr_store::{Backend, StoreError};
+use dmr_store_mongo::{MongoBackend, MongoConfig};
 use dmr_store_sqlite::{SqliteBackend, SqliteConfig};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
@@ -19,13 +21,6 @@ use crate::model_files::{self, ModelsDir};
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
     log_settings(&config);
-    if config.mongodb.uri.is_some() {
-        anyhow::bail!(
-            "MONGODB_URI is set, but this version of dmr serves only the embedded SQLite store \
-             (the MongoDB store is not built yet). Unset MONGODB_URI to use SQLite under DATA_DIR={}.",
-            config.data_dir.display()
-        );
-    }
     let shared = start_shared_tier(&config)?;
 
     let models = model_files::load(&config.models_dir).context("cannot load the model files")?;
@@ -36,20 +31,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         "model files loaded"
     );
 
-    let backend = SqliteBackend::open(SqliteConfig {
-        data_dir: config.data_dir.clone(),
-        pool_size: config.sqlite_pool_size,
-        busy_timeout: config.sqlite_busy_timeout,
-    })
-    .await
-    .with_context(|| {
-        format!(
-            "DATA_DIR={}: cannot open the embedded store",
-            config.data_dir.display()
-        )
-    })?;
+    let backend = open_backend(&config).await?;
     let registry = Registry::new(
-        Arc::new(backend),
+        backend,
         models,
         RegistryConfig {
             l1_max_size: config.l1_cache_max_size,
@@ -73,10 +57,15 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     );
     let backplane =
         shared.map(|(_, events)| tokio::spawn(apply_backplane(registry.clone(), events)));
-    registry
-        .record_schema_versions()
-        .await
-        .context("cannot record schema versions in the control database")?;
+    match registry.record_schema_versions().await {
+        Ok(_) => {}
+        // The store is down at start-up (MongoDB): serve 503s meanwhile, record on return.
+        Err(RegistryError::Store(StoreError::Unavailable(error))) => {
+            tracing::warn!(%error, "schema versions not recorded yet; retrying until the store answers");
+            tokio::spawn(record_versions_when_the_store_answers(registry.clone()));
+        }
+        Err(e) => return Err(e).context("cannot record schema versions in the control database"),
+    }
 
     let state = AppState::new(
         registry.clone(),
@@ -164,6 +153,61 @@ fn log_settings(config: &Config) {
         "configuration"
     );
     tracing::warn!("rate limiting (RATE_LIMIT_*) is not enforced by this version yet");
+}
+
+async fn record_versions_when_the_store_answers(registry: Registry) {
+    loop {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        match registry.record_schema_versions().await {
+            Ok(_) => {
+                tracing::info!("schema versions recorded");
+                return;
+            }
+            Err(RegistryError::Store(StoreError::Unavailable(_))) => continue,
+            Err(error) => {
+                tracing::error!(%error, "cannot record schema versions in the control database");
+                return;
+            }
+        }
+    }
+}
+
+/// MongoDB when MONGODB_URI is set, else the embedded SQLite store under DATA_DIR. MongoDB
+/// being down at start-up is no error: health says so until it answers.
+async fn open_backend(config: &Config) -> anyhow::Result<Arc<dyn Backend>> {
+    let Some(uri) = &config.mongodb.uri else {
+        let backend = SqliteBackend::open(SqliteConfig {
+            data_dir: config.data_dir.clone(),
+            pool_size: config.sqlite_pool_size,
+            busy_timeout: config.sqlite_busy_timeout,
+        })
+        .await
+        .with_context(|| {
+            format!(
+                "DATA_DIR={}: cannot open the embedded store",
+                config.data_dir.display()
+            )
+        })?;
+        return Ok(Arc::new(backend));
+    };
+    let settings = &config.mongodb;
+    let backend = MongoBackend::connect(MongoConfig {
+        uri: uri.clone(),
+        pool_size: u32::try_from(settings.pool_size).unwrap_or(u32::MAX),
+        username: settings.username.clone(),
+        password: settings.password.clone(),
+        timeout: settings.timeout,
+        control_database: settings.control_database.clone(),
+    })
+    .await
+    .context("MONGODB_URI: cannot build the MongoDB client")?;
+    match backend.ping().await {
+        Ok(()) => tracing::info!("MongoDB answers"),
+        Err(e) => {
+            tracing::warn!(error = %e, "MongoDB does not answer yet; serving 503s until it does")
+        }
+    }
+    Ok(Arc::new(backend))
 }
 
 /// The Redis tier when REDIS_HOST or REDIS_URL is set. Redis being down at start-up is no

@@ -64,6 +64,18 @@ pub const SETTINGS: &[Setting] = &[
         "MongoDB password",
     ),
     s(
+        "MONGODB_TIMEOUT_MS",
+        "mongodb-timeout-ms",
+        Some("5000"),
+        "How long a MongoDB operation waits for a usable server, milliseconds (the URI's serverSelectionTimeoutMS wins)",
+    ),
+    s(
+        "MONGODB_CONTROL_DATABASE",
+        "mongodb-control-database",
+        Some("dmr_control"),
+        "MongoDB database of the registry's own records (tenants, schema versions, API keys)",
+    ),
+    s(
         "REDIS_HOST",
         "redis-host",
         None,

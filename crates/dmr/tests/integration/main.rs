@@ -11,6 +11,7 @@ mod documents;
 mod fail_safe;
 mod fleet;
 mod logs;
+mod mongodb;
 mod seed_routes;
 mod services;
 mod shutdown;

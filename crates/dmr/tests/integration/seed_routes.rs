@@ -44,7 +44,12 @@ async fn deep_health_and_schemas() {
     assert_eq!(body["checks"]["cache"]["l1"]["status"], "healthy");
     assert_eq!(body["checks"]["cache"]["l2"]["status"], "disabled");
     assert!(body["checks"]["connections"].is_object());
-    assert_eq!(body["checks"]["store"]["backend"], "sqlite");
+    let backend = if crate::support::server::mongodb_run() {
+        "mongodb"
+    } else {
+        "sqlite"
+    };
+    assert_eq!(body["checks"]["store"]["backend"], backend);
 
     let (status, body) = server.get("/api/models/schemas").await;
     assert_eq!(status, StatusCode::OK);

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use reqwest::StatusCode;
+
 use crate::support::TestServer;
 use crate::support::server::REPO_MODELS;
 
@@ -63,11 +65,29 @@ async fn a_broken_model_file_stops_start_up_with_file_line_and_reason() {
 }
 
 #[tokio::test]
-async fn mongodb_uri_is_refused_until_the_mongodb_store_exists() {
-    let (code, text) =
-        failed_start(TestServer::builder().env("MONGODB_URI", "mongodb://127.0.0.1:1")).await;
+async fn a_malformed_mongodb_uri_is_named_and_nothing_is_logged_of_it() {
+    let uri = "mongodb://user:s3cret@127.0.0.1:27017/?maxPoolSize=many";
+    let (code, text) = failed_start(TestServer::builder().env("MONGODB_URI", uri)).await;
     assert_eq!(code, Some(1), "{text}");
-    assert!(text.contains("MONGODB_URI is set"), "{text}");
+    assert!(text.contains("MONGODB_URI"), "{text}");
+    assert!(!text.contains("s3cret"), "credentials leaked: {text}");
+}
+
+#[tokio::test]
+async fn mongodb_down_at_start_up_starts_unhealthy_instead_of_failing() {
+    // Nothing listens on port 1: the service starts, says so, and answers 503s.
+    let server = TestServer::builder()
+        .env("MONGODB_URI", "mongodb://127.0.0.1:1")
+        .env("MONGODB_TIMEOUT_MS", "300")
+        .start()
+        .await;
+    let (status, health) = server.get("/api/models/health").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{health}");
+    assert_eq!(health["checks"]["store"]["backend"], "mongodb", "{health}");
+    let (status, body) = server.get("/api/models/acme/User").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["error"]["code"], "store_unavailable", "{body}");
+    assert!(server.output().contains("MongoDB does not answer yet"));
 }
 
 #[tokio::test]

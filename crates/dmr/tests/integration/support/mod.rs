@@ -1,5 +1,6 @@
 pub mod server;
-pub mod services;
+/// Real redis-server and SecantusDB processes (a crate shared with the stores' tests).
+pub use dmr_test_services as services;
 
 pub use server::TestServer;
 

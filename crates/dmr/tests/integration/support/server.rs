@@ -11,6 +11,8 @@ use tempfile::TempDir;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+use super::services::SecantusServer;
+
 pub const REPO_MODELS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models");
 
 pub struct TestServer {
@@ -19,6 +21,15 @@ pub struct TestServer {
     dir: Option<TempDir>,
     pub client: reqwest::Client,
     output: Arc<Mutex<String>>,
+    /// The MongoDB server of a run against MongoDB (`DMR_TEST_BACKEND=mongodb`).
+    _mongo: Option<SecantusServer>,
+}
+
+/// `DMR_TEST_BACKEND=mongodb` runs the HTTP suites against MongoDB: every server the
+/// tests start gets a SecantusDB of its own (scripts/test.sh runs that pass after the
+/// default one, on SQLite).
+pub fn mongodb_run() -> bool {
+    std::env::var("DMR_TEST_BACKEND").is_ok_and(|b| b == "mongodb")
 }
 
 #[derive(Default)]
@@ -38,7 +49,13 @@ impl Builder {
     }
 
     /// Starts on an existing directory (a restart keeps DATA_DIR).
-    pub async fn start_in(self, dir: TempDir) -> TestServer {
+    pub async fn start_in(mut self, dir: TempDir) -> TestServer {
+        let mut mongo = None;
+        if mongodb_run() && !self.env.iter().any(|(k, _)| k == "MONGODB_URI") {
+            let server = SecantusServer::start().await;
+            self = self.env("MONGODB_URI", server.uri());
+            mongo = Some(server);
+        }
         let mut child = self.command(dir.path()).spawn().expect("spawning dmr");
         let output = Arc::new(Mutex::new(String::new()));
         let (address_tx, address_rx) = tokio::sync::oneshot::channel();
@@ -63,6 +80,7 @@ impl Builder {
                 .build()
                 .unwrap(),
             output,
+            _mongo: mongo,
         }
     }
 

@@ -1,6 +1,7 @@
-//! Real services for tests: `redis-server` and SecantusDB (a MongoDB wire-protocol
-//! server), each on a free loopback port with its own temporary directory, stopped when
-//! dropped. `scripts/test.sh` installs both and exports where they are.
+//! Real services for tests (the integration tests' and the stores'): `redis-server` and
+//! SecantusDB (a MongoDB wire-protocol server), each on a free loopback port with its own
+//! temporary directory, stopped when dropped. `scripts/test.sh` installs both and exports
+//! where they are.
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -237,10 +238,20 @@ pub struct SecantusServer {
 }
 
 impl SecantusServer {
+    /// A fresh server with an empty storage directory of its own.
     pub async fn start() -> Self {
-        let binary = tool("DMR_SECANTUSD", "secantusd-py");
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
+        let child = Self::spawn(port, dir.path()).await;
+        Self {
+            port,
+            child,
+            _dir: dir,
+        }
+    }
+
+    async fn spawn(port: u16, dir: &std::path::Path) -> Child {
+        let binary = tool("DMR_SECANTUSD", "secantusd-py");
         let mut child = Command::new(binary)
             .args([
                 "--host",
@@ -251,23 +262,29 @@ impl SecantusServer {
                 "WARNING",
             ])
             .arg("--storage-path")
-            .arg(dir.path().join("db"))
-            .current_dir(dir.path())
+            .arg(dir.join("db"))
+            .current_dir(dir)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)
             .spawn()
             .expect("spawning secantusd-py");
         wait_for_port(port, &mut child, "secantusd-py", Duration::from_secs(60)).await;
-        Self {
-            port,
-            child,
-            _dir: dir,
-        }
+        child
     }
 
     pub fn uri(&self) -> String {
         format!("mongodb://127.0.0.1:{}", self.port)
+    }
+
+    /// SIGKILL: connections reset mid-operation, as when a server crashes.
+    pub async fn kill(&mut self) {
+        self.child.kill().await.unwrap();
+    }
+
+    /// Starts again on the same port and storage (after `kill`): the data is still there.
+    pub async fn restart(&mut self) {
+        self.child = Self::spawn(self.port, self._dir.path()).await;
     }
 
     pub async fn stop(mut self) {

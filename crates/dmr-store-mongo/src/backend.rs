@@ -1,0 +1,383 @@
+//! The MongoDB backend: one `Client` (one pool) per process, a database per tenant on it,
+//! and a control database holding tenants, schema versions and API keys.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use dmr_store::{
+    ApiKeyRecord, Backend, PoolStats, StoreError, TenantId, TenantRecord, TenantStore,
+};
+use futures_util::TryStreamExt;
+use mongodb::bson::{Bson, DateTime, Document, doc};
+use mongodb::options::{ClientOptions, Credential, IndexOptions};
+use mongodb::{Client, Collection, Database, IndexModel};
+use serde_json::Value;
+use tokio::sync::OnceCell;
+
+use crate::convert;
+use crate::errors::{self, store_error};
+use crate::monitor::ClientMonitor;
+use crate::tenant_store::{ClientRef, MongoTenantStore};
+
+const TENANTS: &str = "tenants";
+const SCHEMA_VERSIONS: &str = "schema_versions";
+const API_KEYS: &str = "api_keys";
+
+/// How the process connects. The URI carries TLS, replica-set and every other driver
+/// option; the other fields are the seed's variables and our defaults for what the URI
+/// leaves unset.
+#[derive(Debug, Clone)]
+pub struct MongoConfig {
+    pub uri: String,
+    /// `MONGODB_POOL_SIZE`; a `maxPoolSize` in the URI wins.
+    pub pool_size: u32,
+    /// `MONGODB_USERNAME` / `MONGODB_PASSWORD`; override the URI's credentials.
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// How long an operation waits for a usable server (server selection and connect),
+    /// unless the URI sets `serverSelectionTimeoutMS` / `connectTimeoutMS`.
+    pub timeout: Duration,
+    /// The database of the control plane (tenants, schema versions, API keys).
+    pub control_database: String,
+}
+
+impl MongoConfig {
+    pub fn new(uri: impl Into<String>) -> Self {
+        Self {
+            uri: uri.into(),
+            pool_size: 10,
+            username: None,
+            password: None,
+            timeout: Duration::from_secs(5),
+            control_database: "dmr_control".to_owned(),
+        }
+    }
+}
+
+pub struct MongoBackend {
+    client: Client,
+    monitor: Arc<ClientMonitor>,
+    control: Database,
+    config: MongoConfig,
+    control_indexes: OnceCell<()>,
+    text_indexes: OnceCell<bool>,
+}
+
+/// Server monitoring while a server is down: checks every 2 s (the driver's default is
+/// 10 s), so recovery is noticed quickly. Unless the URI says otherwise.
+const HEARTBEAT: Duration = Duration::from_secs(2);
+
+async fn client_options(
+    config: &MongoConfig,
+    uri: &str,
+) -> Result<(ClientOptions, Arc<ClientMonitor>), StoreError> {
+    let mut options = ClientOptions::parse(uri)
+        .await
+        .map_err(|e| StoreError::Definition {
+            collection: String::new(),
+            reason: format!("MongoDB connection string: {e}"),
+        })?;
+    options.app_name.get_or_insert_with(|| "dmr".to_owned());
+    options.max_pool_size.get_or_insert(config.pool_size);
+    options
+        .server_selection_timeout
+        .get_or_insert(config.timeout);
+    options.connect_timeout.get_or_insert(config.timeout);
+    options.heartbeat_freq.get_or_insert(HEARTBEAT);
+    if let Some(username) = &config.username {
+        let mut credential = options
+            .credential
+            .take()
+            .unwrap_or_else(Credential::default);
+        credential.username = Some(username.clone());
+        if let Some(password) = &config.password {
+            credential.password = Some(password.clone());
+        }
+        options.credential = Some(credential);
+    }
+    let monitor = ClientMonitor::attach(&mut options);
+    Ok((options, monitor))
+}
+
+fn connect_error(e: mongodb::error::Error) -> StoreError {
+    StoreError::Definition {
+        collection: String::new(),
+        reason: format!("MongoDB client: {e}"),
+    }
+}
+
+impl MongoBackend {
+    /// Builds the shared client. Does not wait for a server: the registry starts while
+    /// MongoDB is down, reports it in health, and recovers by itself.
+    pub async fn connect(config: MongoConfig) -> Result<Self, StoreError> {
+        let (options, monitor) = client_options(&config, &config.uri).await?;
+        let client = Client::with_options(options).map_err(connect_error)?;
+        Ok(Self {
+            control: client.database(&config.control_database),
+            client,
+            monitor,
+            config,
+            control_indexes: OnceCell::new(),
+            text_indexes: OnceCell::new(),
+        })
+    }
+
+    fn fail_fast(&self) -> Result<(), StoreError> {
+        if self.monitor.reachable() {
+            Ok(())
+        } else {
+            Err(StoreError::Unavailable(
+                "no MongoDB server answers (failing fast until one does)".to_owned(),
+            ))
+        }
+    }
+
+    fn tenants(&self) -> Collection<Document> {
+        self.control.collection(TENANTS)
+    }
+
+    fn api_keys(&self) -> Collection<Document> {
+        self.control.collection(API_KEYS)
+    }
+
+    /// The control plane's own indexes, once per process (retried after a failure).
+    async fn control_ready(&self) -> Result<(), StoreError> {
+        self.fail_fast()?;
+        self.control_indexes
+            .get_or_try_init(|| async {
+                let unique = IndexOptions::builder()
+                    .name("hash_1".to_owned())
+                    .unique(true)
+                    .build();
+                self.api_keys()
+                    .create_indexes([
+                        IndexModel::builder()
+                            .keys(doc! { "hash": 1 })
+                            .options(unique)
+                            .build(),
+                        IndexModel::builder().keys(doc! { "tenantId": 1 }).build(),
+                    ])
+                    .await
+                    .map(drop)
+                    .map_err(|e| store_error(&e, API_KEYS))
+            })
+            .await
+            .copied()
+    }
+
+    /// A tenant's own connection string, when an operator gave it one in its record.
+    async fn dedicated_uri(&self, tenant: &TenantId) -> Result<Option<String>, StoreError> {
+        let record = self
+            .tenants()
+            .find_one(doc! { "_id": tenant.as_str() })
+            .projection(doc! { "mongodbUri": 1 })
+            .await
+            .map_err(|e| store_error(&e, TENANTS))?;
+        Ok(record.and_then(|r| r.get_str("mongodbUri").ok().map(str::to_owned)))
+    }
+
+    /// Probes once whether the server builds text indexes (SecantusDB, used in tests,
+    /// does not).
+    async fn probe_text_indexes(&self) -> bool {
+        let probe = self.control.collection::<Document>("_probe_text_index");
+        let supported = probe
+            .create_index(IndexModel::builder().keys(doc! { "t": "text" }).build())
+            .await
+            .is_ok();
+        let _ = probe.drop().await;
+        supported
+    }
+}
+
+fn record(doc: &Document, created_now: bool) -> TenantRecord {
+    let text = |key: &str| doc.get_str(key).unwrap_or_default().to_owned();
+    TenantRecord {
+        id: text("_id"),
+        database_name: text("databaseName"),
+        status: text("status"),
+        created_at: match doc.get("createdAt") {
+            Some(at @ Bson::DateTime(_)) => convert::json(at.clone())
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            _ => String::new(),
+        },
+        created_now,
+    }
+}
+
+fn key_record(doc: &Document) -> ApiKeyRecord {
+    let text = |key: &str| doc.get_str(key).unwrap_or_default().to_owned();
+    ApiKeyRecord {
+        id: text("_id"),
+        tenant_id: text("tenantId"),
+        hash: text("hash"),
+        label: doc.get_str("label").ok().map(str::to_owned),
+        created_at: text("createdAt"),
+    }
+}
+
+#[async_trait]
+impl Backend for MongoBackend {
+    fn kind(&self) -> &'static str {
+        "mongodb"
+    }
+
+    async fn provision_tenant(&self, tenant: &TenantId) -> Result<TenantRecord, StoreError> {
+        self.fail_fast()?;
+        let fail = |e: mongodb::error::Error| store_error(&e, TENANTS);
+        let insert = doc! { "$setOnInsert": {
+            "databaseName": tenant.database_name(),
+            "status": "active",
+            "createdAt": DateTime::now(),
+        }};
+        let created_now = match self
+            .tenants()
+            .update_one(doc! { "_id": tenant.as_str() }, insert)
+            .upsert(true)
+            .await
+        {
+            Ok(result) => result.upserted_id.is_some(),
+            // Two first uses at once: the other upsert won.
+            Err(e) if errors::code(&e) == Some(errors::DUPLICATE_KEY) => false,
+            Err(e) => return Err(fail(e)),
+        };
+        let doc = self
+            .tenants()
+            .find_one(doc! { "_id": tenant.as_str() })
+            .await
+            .map_err(fail)?
+            .ok_or_else(|| StoreError::Internal(format!("tenant {tenant} vanished")))?;
+        Ok(record(&doc, created_now))
+    }
+
+    async fn open_tenant(&self, tenant: &TenantId) -> Result<Arc<dyn TenantStore>, StoreError> {
+        self.fail_fast()?;
+        let store = match self.dedicated_uri(tenant).await? {
+            None => MongoTenantStore::new(
+                self.client.database(&tenant.database_name()),
+                ClientRef::Shared,
+                Arc::clone(&self.monitor),
+            ),
+            Some(uri) => {
+                let (options, monitor) = client_options(&self.config, &uri).await?;
+                let client = Client::with_options(options).map_err(connect_error)?;
+                tracing::info!(tenant = %tenant, "tenant uses its dedicated MongoDB deployment");
+                MongoTenantStore::new(
+                    client.database(&tenant.database_name()),
+                    ClientRef::Dedicated(client),
+                    monitor,
+                )
+            }
+        };
+        Ok(Arc::new(store))
+    }
+
+    async fn record_schema_version(
+        &self,
+        model: &str,
+        fingerprint: &str,
+        definition: &Value,
+    ) -> Result<bool, StoreError> {
+        self.fail_fast()?;
+        let version = doc! {
+            "_id": format!("{model}:{fingerprint}"),
+            "model": model,
+            "fingerprint": fingerprint,
+            "definition": convert::document(definition, &dmr_model::Schema::default()),
+            "recordedAt": DateTime::now(),
+        };
+        match self
+            .control
+            .collection::<Document>(SCHEMA_VERSIONS)
+            .insert_one(version)
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) if errors::code(&e) == Some(errors::DUPLICATE_KEY) => Ok(false),
+            Err(e) => Err(store_error(&e, SCHEMA_VERSIONS)),
+        }
+    }
+
+    async fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
+        self.control_ready().await?;
+        let mut doc = doc! {
+            "_id": key.id.as_str(),
+            "tenantId": key.tenant_id.as_str(),
+            "hash": key.hash.as_str(),
+            "createdAt": key.created_at.as_str(),
+        };
+        if let Some(label) = &key.label {
+            doc.insert("label", label.as_str());
+        }
+        self.api_keys()
+            .insert_one(doc)
+            .await
+            .map(drop)
+            .map_err(|e| store_error(&e, API_KEYS))
+    }
+
+    async fn find_api_key(&self, hash: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        self.control_ready().await?;
+        let found = self
+            .api_keys()
+            .find_one(doc! { "hash": hash })
+            .await
+            .map_err(|e| store_error(&e, API_KEYS))?;
+        Ok(found.as_ref().map(key_record))
+    }
+
+    async fn list_api_keys(&self, tenant: &TenantId) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        self.control_ready().await?;
+        let fail = |e: mongodb::error::Error| store_error(&e, API_KEYS);
+        let docs: Vec<Document> = self
+            .api_keys()
+            .find(doc! { "tenantId": tenant.as_str() })
+            .sort(doc! { "createdAt": 1, "_id": 1 })
+            .await
+            .map_err(fail)?
+            .try_collect()
+            .await
+            .map_err(fail)?;
+        Ok(docs.iter().map(key_record).collect())
+    }
+
+    async fn delete_api_key(&self, tenant: &TenantId, id: &str) -> Result<bool, StoreError> {
+        self.control_ready().await?;
+        self.api_keys()
+            .delete_one(doc! { "_id": id, "tenantId": tenant.as_str() })
+            .await
+            .map(|r| r.deleted_count == 1)
+            .map_err(|e| store_error(&e, API_KEYS))
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.fail_fast()?;
+        let admin = self.client.database("admin");
+        let ping = admin.run_command(doc! { "ping": 1 });
+        match tokio::time::timeout(self.config.timeout, ping).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(store_error(&e, "admin")),
+            Err(_) => Err(StoreError::Unavailable(format!(
+                "MongoDB did not answer a ping within {} ms",
+                self.config.timeout.as_millis()
+            ))),
+        }
+    }
+
+    async fn supports_text_indexes(&self) -> bool {
+        *self
+            .text_indexes
+            .get_or_init(|| self.probe_text_indexes())
+            .await
+    }
+
+    fn pool_stats(&self) -> Option<PoolStats> {
+        Some(self.monitor.pool_stats())
+    }
+
+    async fn close(&self) {
+        self.client.clone().shutdown().immediate(true).await;
+    }
+}
