@@ -11,13 +11,15 @@ mod traits;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 #[cfg(feature = "conformance")]
+mod conformance_api_keys;
+#[cfg(feature = "conformance")]
 mod conformance_documents;
 
 pub use error::StoreError;
 pub use iso::iso_millis;
 pub use spec::{
-    CollectionSpec, EnsuredCollection, FindQuery, IndexFailure, PoolStats, Stored, TenantRecord,
-    WriteOutcome,
+    ApiKeyRecord, CollectionSpec, EnsuredCollection, FindQuery, IndexFailure, PoolStats, Stored,
+    TenantRecord, WriteOutcome,
 };
 pub use tenant::{TenantId, TenantIdError};
 pub use traits::{Backend, TenantStore};

@@ -66,6 +66,21 @@ pub struct TenantRecord {
     pub created_now: bool,
 }
 
+/// A tenant API key as the control plane keeps it: its hash, never the key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiKeyRecord {
+    /// Public key id, shown in listings and used to revoke.
+    pub id: String,
+    pub tenant_id: String,
+    /// Lowercase hex SHA-256 of the key.
+    #[serde(skip)]
+    pub hash: String,
+    pub label: Option<String>,
+    /// `iso_millis`.
+    pub created_at: String,
+}
+
 /// A connection pool's occupancy, for stats and health.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]

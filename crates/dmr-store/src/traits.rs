@@ -6,8 +6,8 @@ use serde_json::Value;
 use dmr_query::Filter;
 
 use crate::{
-    CollectionSpec, EnsuredCollection, FindQuery, PoolStats, StoreError, Stored, TenantId,
-    TenantRecord, WriteOutcome,
+    ApiKeyRecord, CollectionSpec, EnsuredCollection, FindQuery, PoolStats, StoreError, Stored,
+    TenantId, TenantRecord, WriteOutcome,
 };
 
 /// A storage engine: the control plane (tenants, schema versions) plus a way to open one
@@ -31,6 +31,18 @@ pub trait Backend: Send + Sync + 'static {
         fingerprint: &str,
         definition: &Value,
     ) -> Result<bool, StoreError>;
+
+    /// Stores a tenant API key record (its hash, never the key).
+    async fn insert_api_key(&self, record: &ApiKeyRecord) -> Result<(), StoreError>;
+
+    /// The key record with this hash (lowercase hex SHA-256 of the key), if any.
+    async fn find_api_key(&self, hash: &str) -> Result<Option<ApiKeyRecord>, StoreError>;
+
+    /// Every key record of the tenant, in no particular order.
+    async fn list_api_keys(&self, tenant: &TenantId) -> Result<Vec<ApiKeyRecord>, StoreError>;
+
+    /// Deletes the tenant's key; false when the tenant has no such key.
+    async fn delete_api_key(&self, tenant: &TenantId, id: &str) -> Result<bool, StoreError>;
 
     /// Cheap round trip proving the engine answers.
     async fn ping(&self) -> Result<(), StoreError>;
