@@ -461,8 +461,8 @@ impl Config {
             None => None,
             Some(key) => {
                 let key = key.expose();
-                let usable = key.len() >= MIN_ADMIN_KEY_LEN
-                    && key.bytes().all(|b| b.is_ascii_graphic());
+                let usable =
+                    key.len() >= MIN_ADMIN_KEY_LEN && key.bytes().all(|b| b.is_ascii_graphic());
                 (!usable).then(|| {
                     error(
                         "<redacted>",
