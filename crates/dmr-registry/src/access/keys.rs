@@ -52,7 +52,7 @@ pub(crate) fn is_tenant_key_shaped(key: &str) -> bool {
         && key.starts_with(KEY_PREFIX)
         && key.as_bytes()[KEY_PREFIX.len()..]
             .iter()
-            .all(|b| BASE64URL.contains(b))
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
 }
 
 fn base64url(bytes: &[u8]) -> String {
