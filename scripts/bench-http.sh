@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # HTTP benchmark of the release build on the embedded store, with wrk (Debian package).
 # Usage: scripts/bench-http.sh [duration, default 10s] [connections, default 32]
-# Prints requests/s and latency percentiles per route, in one run: an L1 hit, an L2 hit
-# (a second instance with L1 disabled, on a local redis-server), a SQLite query.
+# Prints requests/s and latency percentiles per route, in one run: an L1 hit, an L1 hit
+# with authentication on (a third instance with ADMIN_API_KEY, each request carrying its
+# tenant's key), an L2 hit (a second instance with L1 disabled, on a local redis-server),
+# a SQLite query.
 # Servers and wrk share every core by default; PIN=1 runs the servers on the last core and
 # wrk on the others (taskset): steadier ratios to the ceiling, but the store-bound routes
 # then share one core with Redis and SQLite's threads.
@@ -43,13 +45,16 @@ start() {
     for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && return; sleep 0.1; done
     echo "$name did not start:" >&2; cat "$work/$name.log" >&2; exit 1
 }
-port="$(free_port)"; l2_port="$(free_port)"; ceiling_port="$(free_port)"
+port="$(free_port)"; l2_port="$(free_port)"; ceiling_port="$(free_port)"; auth_port="$(free_port)"
 PORT="$ceiling_port" $server_cpu target/release/bare-axum >/dev/null 2>&1 &
 pids+=($!)
 tenants=1000
 start l1 "$port" REDIS_URL="redis://127.0.0.1:$redis_port" L1_CACHE_MAX_SIZE=$((tenants * 2))
 server="${pids[-1]}"
 start l2 "$l2_port" REDIS_URL="redis://127.0.0.1:$redis_port" L1_CACHE_MAX_SIZE=0
+admin_key="bench-admin-key-$(date +%s%N)-0123456789abcdef"
+start auth "$auth_port" REDIS_URL="redis://127.0.0.1:$redis_port" L1_CACHE_MAX_SIZE=$((tenants * 2)) \
+    ADMIN_API_KEY="$admin_key"
 base="http://127.0.0.1:$port"
 # Compile (bench0..bench999, User) once on the first instance: from then on each of its
 # requests is an L1 hit, and each of the second instance's (L1 off) an L2 hit. Rotating
@@ -62,6 +67,29 @@ request = function()
   return wrk.format("GET", "/api/models/bench" .. (n % $tenants) .. "/User")
 end
 LUA
+
+# One key per tenant on the authenticated instance, its models compiled with that key.
+python3 - "$auth_port" "$admin_key" "$tenants" "$work/rotate-auth.lua" <<'PY'
+import json, sys, urllib.request
+port, admin, tenants, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+def call(method, path, key):
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method,
+                                     headers={"Authorization": f"Bearer {key}"})
+    with urllib.request.urlopen(request) as response:
+        return json.load(response)
+keys = [call("POST", f"/api/admin/tenants/bench{i}/keys", admin)["key"] for i in range(tenants)]
+for i, key in enumerate(keys):
+    call("GET", f"/api/models/bench{i}/User", key)
+with open(out, "w") as lua:
+    lua.write("local keys = {\n" + "".join(f'  "{k}",\n' for k in keys) + "}\n")
+    lua.write(f"""local n = 0
+request = function()
+  n = n + 1
+  local i = n % {tenants}
+  return wrk.format("GET", "/api/models/bench" .. i .. "/User", {{["Authorization"] = "Bearer " .. keys[i + 1]}})
+end
+""")
+PY
 
 cat >"$work/count.lua" <<'LUA'
 wrk.method = "POST"
@@ -105,6 +133,7 @@ run "bare axum, same path shape (ceiling)" -s "$work/rotate.lua" "http://127.0.0
 ceiling="$last_rps"
 run "GET /health (no registry)" "$base/health"
 run "GET /api/models/:t/:m (L1 hit)" -s "$work/rotate.lua" "$base"
+run "same, L1 hit, tenant key checked" -s "$work/rotate-auth.lua" "http://127.0.0.1:$auth_port"
 run "GET /api/models/:t/:m (L2 hit, L1 off)" -s "$work/rotate.lua" "http://127.0.0.1:$l2_port"
 run "POST /api/models/:t/test count (SQLite)" -s "$work/count.lua" "$base/api/models/bench0/test"
 run "POST .../documents (create an Order)" -s "$work/create.lua" "$base"

@@ -33,6 +33,9 @@ pub enum ErrorCode {
     RouteNotFound,
     MethodNotAllowed,
     PayloadTooLarge,
+    Unauthorized,
+    Forbidden,
+    ApiKeyNotFound,
     StoreUnavailable,
     ModelInvalid,
     StoreError,
@@ -40,7 +43,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 23] = [
+    pub const ALL: [ErrorCode; 26] = [
         Self::InvalidTenantId,
         Self::InvalidModelName,
         Self::InvalidJson,
@@ -60,6 +63,9 @@ impl ErrorCode {
         Self::RouteNotFound,
         Self::MethodNotAllowed,
         Self::PayloadTooLarge,
+        Self::Unauthorized,
+        Self::Forbidden,
+        Self::ApiKeyNotFound,
         Self::StoreUnavailable,
         Self::ModelInvalid,
         Self::StoreError,
@@ -88,6 +94,9 @@ impl ErrorCode {
             Self::RouteNotFound => "route_not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::PayloadTooLarge => "payload_too_large",
+            Self::Unauthorized => "unauthorized",
+            Self::Forbidden => "forbidden",
+            Self::ApiKeyNotFound => "api_key_not_found",
             Self::StoreUnavailable => "store_unavailable",
             Self::ModelInvalid => "model_invalid",
             Self::StoreError => "store_error",
@@ -111,7 +120,11 @@ impl ErrorCode {
             Self::DocumentNotFound => StatusCode::NOT_FOUND,
             Self::DuplicateKey | Self::WriteConflict => StatusCode::CONFLICT,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
-            Self::ModelNotFound | Self::RouteNotFound => StatusCode::NOT_FOUND,
+            Self::ModelNotFound | Self::RouteNotFound | Self::ApiKeyNotFound => {
+                StatusCode::NOT_FOUND
+            }
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -189,6 +202,8 @@ impl From<RegistryError> for ApiError {
             RegistryError::LimitExceeded(_) => ErrorCode::LimitExceeded,
             RegistryError::TextIndexRequired(_) => ErrorCode::TextIndexRequired,
             RegistryError::WriteConflict => ErrorCode::WriteConflict,
+            RegistryError::InvalidKeyLabel(_) => ErrorCode::InvalidBody,
+            RegistryError::Internal(_) => ErrorCode::Internal,
         };
         Self {
             details,
@@ -208,6 +223,13 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            // RFC 6750: a 401 names the scheme the client should use.
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"dmr\""),
+            );
         }
         response
     }
@@ -235,6 +257,9 @@ mod tests {
             ErrorCode::InvalidOperation,
             ErrorCode::ModelNotFound,
             ErrorCode::RouteNotFound,
+            ErrorCode::Unauthorized,
+            ErrorCode::Forbidden,
+            ErrorCode::ApiKeyNotFound,
         ] {
             assert!(code.status().is_client_error());
         }

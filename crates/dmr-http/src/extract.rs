@@ -129,3 +129,15 @@ impl<S: Send + Sync> FromRequestParts<S> for DocumentId {
         Ok(DocumentId(find(&params, "id")?.to_owned()))
     }
 }
+
+/// `:keyId` of a tenant API key; an unknown one is the store's answer (404).
+pub struct KeyId(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for KeyId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let params = path_params(parts, state).await?;
+        Ok(KeyId(find(&params, "key_id")?.to_owned()))
+    }
+}

@@ -1,59 +1,170 @@
-//! The one place where routes are assembled.
+//! The one place where routes are assembled: one table of method, path, who may call it
+//! and handler. The router is built from it, and so is `route_table()`, which the
+//! isolation-matrix test compares with its own expectations: a route cannot be added
+//! without an access rule, nor without the test knowing it.
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{delete, get, post};
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::routing::{MethodFilter, on};
 use tower_http::catch_panic::CatchPanicLayer;
 
-use crate::handlers::{cache, documents, fallback, info, models, monitoring};
+use crate::auth::{Access, Guarded};
+use crate::handlers::{api_keys, cache, documents, fallback, info, models, monitoring};
 use crate::middleware;
 use crate::state::{AppState, HttpConfig};
 
+/// One row of the route table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteInfo {
+    pub method: Method,
+    /// axum's template, e.g. `/api/models/{tenant_id}/{model_name}`.
+    pub path: &'static str,
+    pub access: Access,
+}
+
+/// Where the rows go: into a router, or into a list.
+trait Routes: Sized {
+    fn add<H, T>(self, method: Method, path: &'static str, access: Access, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static;
+}
+
+impl Routes for Vec<RouteInfo> {
+    fn add<H, T>(mut self, method: Method, path: &'static str, access: Access, _: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.push(RouteInfo {
+            method,
+            path,
+            access,
+        });
+        self
+    }
+}
+
+struct Building(Router<AppState>);
+
+impl Routes for Building {
+    fn add<H, T>(self, method: Method, path: &'static str, access: Access, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let filter = MethodFilter::try_from(method).expect("the table uses standard methods");
+        Building(
+            self.0
+                .route(path, on(filter, Guarded::new(handler, access, path))),
+        )
+    }
+}
+
 /// Full paths, no `nest`: a nested router costs a prefix strip and a boxed service clone
 /// on every request (seen in the L1-hit profile).
-pub fn router(state: AppState, config: &HttpConfig) -> Router {
-    Router::new()
-        .route("/", get(info::root))
-        .route("/health", get(info::health))
-        .route("/api/models/health", get(monitoring::health))
-        .route("/api/models/stats", get(monitoring::stats))
-        .route("/api/models/schemas", get(models::schemas))
-        .route("/api/models/schemas/reload", post(models::reload))
-        .route("/api/models/cache", delete(cache::invalidate_all))
-        .route(
+fn table<R: Routes>(routes: R) -> R {
+    use Access::{Admin, AnyKey, Public, Tenant};
+    const DOCS: &str = "/api/models/{tenant_id}/{model_name}/documents";
+    const DOC: &str = "/api/models/{tenant_id}/{model_name}/documents/{id}";
+    const KEYS: &str = "/api/admin/tenants/{tenant_id}/keys";
+    routes
+        .add(Method::GET, "/", Public, info::root)
+        .add(Method::GET, "/health", Public, info::health)
+        .add(
+            Method::GET,
+            "/api/models/health",
+            Public,
+            monitoring::health,
+        )
+        .add(Method::GET, "/api/models/stats", Admin, monitoring::stats)
+        .add(Method::GET, "/api/models/schemas", AnyKey, models::schemas)
+        .add(
+            Method::POST,
+            "/api/models/schemas/reload",
+            Admin,
+            models::reload,
+        )
+        .add(
+            Method::DELETE,
+            "/api/models/cache",
+            Admin,
+            cache::invalidate_all,
+        )
+        .add(
+            Method::DELETE,
             "/api/models/cache/{tenant_id}",
-            delete(cache::invalidate_tenant),
+            Admin,
+            cache::invalidate_tenant,
         )
-        .route(
+        .add(
+            Method::DELETE,
             "/api/models/connection/{tenant_id}",
-            delete(cache::close_connection),
+            Admin,
+            cache::close_connection,
         )
-        .route("/api/models/{tenant_id}", get(models::tenant_models))
-        .route("/api/models/{tenant_id}/test", post(models::test_operation))
-        .route("/api/models/{tenant_id}/{model_name}", get(models::model))
-        .route(
-            "/api/models/{tenant_id}/{model_name}/documents",
-            post(documents::create).get(documents::list),
+        .add(Method::POST, KEYS, Admin, api_keys::issue)
+        .add(Method::GET, KEYS, Admin, api_keys::list)
+        .add(
+            Method::DELETE,
+            "/api/admin/tenants/{tenant_id}/keys/{key_id}",
+            Admin,
+            api_keys::revoke,
         )
-        .route(
+        .add(
+            Method::GET,
+            "/api/models/{tenant_id}",
+            Tenant,
+            models::tenant_models,
+        )
+        .add(
+            Method::POST,
+            "/api/models/{tenant_id}/test",
+            Tenant,
+            models::test_operation,
+        )
+        .add(
+            Method::GET,
+            "/api/models/{tenant_id}/{model_name}",
+            Tenant,
+            models::model,
+        )
+        .add(Method::POST, DOCS, Tenant, documents::create)
+        .add(Method::GET, DOCS, Tenant, documents::list)
+        .add(
+            Method::POST,
             "/api/models/{tenant_id}/{model_name}/documents/bulk",
-            post(documents::create_many),
+            Tenant,
+            documents::create_many,
         )
-        .route(
+        .add(
+            Method::POST,
             "/api/models/{tenant_id}/{model_name}/documents/query",
-            post(documents::query),
+            Tenant,
+            documents::query,
         )
-        .route(
+        .add(
+            Method::GET,
             "/api/models/{tenant_id}/{model_name}/documents/count",
-            get(documents::count),
+            Tenant,
+            documents::count,
         )
-        .route(
-            "/api/models/{tenant_id}/{model_name}/documents/{id}",
-            get(documents::get)
-                .put(documents::replace)
-                .patch(documents::update)
-                .delete(documents::delete),
-        )
+        .add(Method::GET, DOC, Tenant, documents::get)
+        .add(Method::PUT, DOC, Tenant, documents::replace)
+        .add(Method::PATCH, DOC, Tenant, documents::update)
+        .add(Method::DELETE, DOC, Tenant, documents::delete)
+}
+
+/// Every route: method, path and who may call it.
+pub fn route_table() -> Vec<RouteInfo> {
+    table(Vec::new())
+}
+
+pub fn router(state: AppState, config: &HttpConfig) -> Router {
+    table(Building(Router::new()))
+        .0
         .fallback(fallback::not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed)
         .layer(CatchPanicLayer::custom(middleware::panic_response))
@@ -63,4 +174,32 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
             timeout: config.request_timeout,
         })
         .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_is_listed_once_and_tenant_routes_name_their_tenant() {
+        let table = route_table();
+        let mut seen = std::collections::HashSet::new();
+        for row in &table {
+            assert!(
+                seen.insert((row.method.clone(), row.path)),
+                "{} {} twice",
+                row.method,
+                row.path
+            );
+            if row.access == Access::Tenant {
+                assert!(row.path.contains("{tenant_id}"), "{}", row.path);
+            }
+        }
+        let public: Vec<&str> = table
+            .iter()
+            .filter(|r| r.access == Access::Public)
+            .map(|r| r.path)
+            .collect();
+        assert_eq!(public, ["/", "/health", "/api/models/health"]);
+    }
 }

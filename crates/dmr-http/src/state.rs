@@ -2,7 +2,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use dmr_registry::Registry;
+use dmr_registry::{AccessControl, Registry};
 use serde::Serialize;
 
 /// Everything a handler can reach. One `Arc`, so the clones axum makes per request and
@@ -12,6 +12,8 @@ pub struct AppState(Arc<Shared>);
 
 pub struct Shared {
     pub registry: Registry,
+    /// Who may call what: API keys and tenant isolation.
+    pub access: AccessControl,
     pub info: ServiceInfo,
     pub requests: RequestCounters,
 }
@@ -25,9 +27,10 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(registry: Registry, info: ServiceInfo) -> Self {
+    pub fn new(registry: Registry, access: AccessControl, info: ServiceInfo) -> Self {
         Self(Arc::new(Shared {
             registry,
+            access,
             info,
             requests: RequestCounters::default(),
         }))

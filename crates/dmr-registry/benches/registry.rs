@@ -1,5 +1,6 @@
 //! The registry's own costs, without HTTP: an L1 hit, an L2 hit against a real local
-//! `redis-server` (started here on a free port), a cold compile on SQLite.
+//! `redis-server` (started here on a free port), a cold compile on SQLite, and the
+//! per-request key check (a verified tenant key, the admin key).
 //!
 //! `cargo bench -p dmr-registry --bench registry` (redis-server on PATH, or DMR_REDIS_SERVER).
 
@@ -12,7 +13,9 @@ use std::time::Duration;
 use dmr_cache::SharedTier;
 use dmr_cache_redis::{RedisTier, RedisTierConfig};
 use dmr_model::ModelSet;
-use dmr_registry::{Registry, RegistryConfig};
+use dmr_registry::{
+    AccessConfig, AccessControl, Credential, Registry, RegistryConfig, Requirement, Verdict,
+};
 use dmr_store::TenantId;
 use dmr_store_sqlite::{SqliteBackend, SqliteConfig};
 use tokio::runtime::Runtime;
@@ -57,6 +60,58 @@ fn l1_hit(bencher: divan::Bencher) {
     let tenant = TenantId::parse("bench").unwrap();
     runtime.block_on(registry.model(&tenant, "User")).unwrap();
     bencher.bench_local(|| runtime.block_on(registry.model(&tenant, "User")).unwrap());
+}
+
+const BENCH_ADMIN_KEY: &str = "bench-admin-key-0123456789abcdef-0123";
+
+fn access(runtime: &Runtime, dir: &std::path::Path) -> AccessControl {
+    let backend = runtime
+        .block_on(SqliteBackend::open(SqliteConfig {
+            data_dir: dir.to_path_buf(),
+            pool_size: 2,
+            busy_timeout: Duration::from_secs(5),
+        }))
+        .unwrap();
+    AccessControl::new(
+        Arc::new(backend),
+        AccessConfig {
+            admin_key: Some(BENCH_ADMIN_KEY.to_owned()),
+            ..AccessConfig::default()
+        },
+    )
+}
+
+/// What every request to a tenant route pays with a key this instance verified lately:
+/// SHA-256 of the key, the admin comparison, one cache read, the tenant comparison.
+#[divan::bench]
+fn key_check_tenant_key(bencher: divan::Bencher) {
+    let runtime = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let access = access(&runtime, dir.path());
+    let tenant = TenantId::parse("bench").unwrap();
+    let key = runtime
+        .block_on(access.issue_key(&tenant, None))
+        .unwrap()
+        .key;
+    bencher.bench_local(|| {
+        let verdict = access.check_cached(Credential::Key(&key), Requirement::Tenant("bench"));
+        assert_eq!(verdict, Verdict::Allow);
+    });
+}
+
+/// The admin key on a tenant route: SHA-256 and a constant-time comparison, no cache.
+#[divan::bench]
+fn key_check_admin_key(bencher: divan::Bencher) {
+    let runtime = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let access = access(&runtime, dir.path());
+    bencher.bench_local(|| {
+        let verdict = access.check_cached(
+            Credential::Key(BENCH_ADMIN_KEY),
+            Requirement::Tenant("bench"),
+        );
+        assert_eq!(verdict, Verdict::Allow);
+    });
 }
 
 /// The compile of a (tenant, model) never seen: provision, open the file, create the

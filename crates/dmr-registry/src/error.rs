@@ -39,6 +39,12 @@ pub enum RegistryError {
     LimitExceeded(String),
     #[error("$text needs a text index, and model {0} has none the store could build")]
     TextIndexRequired(String),
+    /// An API key label outside the rule (`access::MAX_LABEL_CHARS`, printable).
+    #[error("Invalid key label: {0}")]
+    InvalidKeyLabel(String),
+    /// A failure that is the service's, not the client's (no randomness from the OS).
+    #[error("{0}")]
+    Internal(String),
     /// The document kept changing under an update; the client may retry.
     #[error("the document was modified concurrently too many times; retry the request")]
     WriteConflict,

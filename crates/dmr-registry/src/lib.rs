@@ -2,6 +2,7 @@
 //! T's database, and the bookkeeping around it. Storage engines come in through
 //! `dmr_store::Backend`; nothing here opens a file or a socket.
 
+mod access;
 mod compiled;
 mod connections;
 mod documents;
@@ -17,6 +18,10 @@ mod report;
 mod stats;
 mod versions;
 
+pub use access::{
+    AccessConfig, AccessControl, AccessStats, Credential, Denial, IssuedKey, KEY_LEN, KEY_PREFIX,
+    MAX_LABEL_CHARS, Requirement, Verdict,
+};
 pub use compiled::{CompiledModel, ModelKey};
 pub use connections::{ConnectionInfo, OpenTenant};
 pub use documents::{BulkItem, FindRequest, QueryLimits};

@@ -156,7 +156,9 @@ impl MongoBackend {
                             .keys(doc! { "hash": 1 })
                             .options(unique)
                             .build(),
-                        IndexModel::builder().keys(doc! { "tenantId": 1 }).build(),
+                        IndexModel::builder()
+                            .keys(doc! { "tenantId": 1, "keyId": 1 })
+                            .build(),
                     ])
                     .await
                     .map(drop)
@@ -210,7 +212,7 @@ fn record(doc: &Document, created_now: bool) -> TenantRecord {
 fn key_record(doc: &Document) -> ApiKeyRecord {
     let text = |key: &str| doc.get_str(key).unwrap_or_default().to_owned();
     ApiKeyRecord {
-        id: text("_id"),
+        id: text("keyId"),
         tenant_id: text("tenantId"),
         hash: text("hash"),
         label: doc.get_str("label").ok().map(str::to_owned),
@@ -302,8 +304,10 @@ impl Backend for MongoBackend {
 
     async fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
         self.control_ready().await?;
+        // Key ids are unique per tenant, not across tenants.
         let mut doc = doc! {
-            "_id": key.id.as_str(),
+            "_id": format!("{}:{}", key.tenant_id, key.id),
+            "keyId": key.id.as_str(),
             "tenantId": key.tenant_id.as_str(),
             "hash": key.hash.as_str(),
             "createdAt": key.created_at.as_str(),
@@ -334,7 +338,7 @@ impl Backend for MongoBackend {
         let docs: Vec<Document> = self
             .api_keys()
             .find(doc! { "tenantId": tenant.as_str() })
-            .sort(doc! { "createdAt": 1, "_id": 1 })
+            .sort(doc! { "createdAt": 1, "keyId": 1 })
             .await
             .map_err(fail)?
             .try_collect()
@@ -346,7 +350,7 @@ impl Backend for MongoBackend {
     async fn delete_api_key(&self, tenant: &TenantId, id: &str) -> Result<bool, StoreError> {
         self.control_ready().await?;
         self.api_keys()
-            .delete_one(doc! { "_id": id, "tenantId": tenant.as_str() })
+            .delete_one(doc! { "keyId": id, "tenantId": tenant.as_str() })
             .await
             .map(|r| r.deleted_count == 1)
             .map_err(|e| store_error(&e, API_KEYS))

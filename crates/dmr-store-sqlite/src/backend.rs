@@ -3,10 +3,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use dmr_store::{Backend, StoreError, TenantId, TenantRecord, TenantStore};
+use dmr_store::{ApiKeyRecord, Backend, StoreError, TenantId, TenantRecord, TenantStore};
 use rusqlite::params;
 use serde_json::Value;
 
+use crate::api_keys;
 use crate::pool::{Pool, internal, run_blocking};
 use crate::tenant_store::SqliteTenantStore;
 
@@ -56,7 +57,10 @@ impl SqliteBackend {
         let control =
             Pool::open(config.data_dir.join(CONTROL_FILE), 2, config.busy_timeout).await?;
         control
-            .with_conn(|conn| conn.execute_batch(CONTROL_SCHEMA).map_err(internal))
+            .with_conn(|conn| {
+                conn.execute_batch(CONTROL_SCHEMA).map_err(internal)?;
+                conn.execute_batch(api_keys::SCHEMA).map_err(internal)
+            })
             .await?;
         Ok(Self { config, control })
     }
@@ -142,6 +146,34 @@ impl Backend for SqliteBackend {
                 .map_err(internal)
                 .map(|inserted| inserted == 1)
             })
+            .await
+    }
+
+    async fn insert_api_key(&self, record: &ApiKeyRecord) -> Result<(), StoreError> {
+        let record = record.clone();
+        self.control
+            .with_conn(move |conn| api_keys::insert(conn, &record))
+            .await
+    }
+
+    async fn find_api_key(&self, hash: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        let hash = hash.to_owned();
+        self.control
+            .with_conn(move |conn| api_keys::find(conn, &hash))
+            .await
+    }
+
+    async fn list_api_keys(&self, tenant: &TenantId) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        let tenant = tenant.clone();
+        self.control
+            .with_conn(move |conn| api_keys::list(conn, tenant.as_str()))
+            .await
+    }
+
+    async fn delete_api_key(&self, tenant: &TenantId, id: &str) -> Result<bool, StoreError> {
+        let (tenant, id) = (tenant.clone(), id.to_owned());
+        self.control
+            .with_conn(move |conn| api_keys::delete(conn, tenant.as_str(), &id))
             .await
     }
 

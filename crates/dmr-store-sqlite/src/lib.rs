@@ -1,6 +1,6 @@
 //! The embedded default store. Layout under the data directory:
 //!
-//! - `_control.sqlite3`: tenants and schema versions;
+//! - `_control.sqlite3`: tenants, schema versions and tenant API key hashes;
 //! - `tenant_<id>.sqlite3`: one file per tenant, one table per collection, documents as
 //!   JSONB in a `doc` column, model indexes as expression indexes on `jsonb_extract`.
 //!
@@ -8,6 +8,7 @@
 //! connections, and every statement runs on the blocking thread pool so the async workers
 //! never wait on disk.
 
+mod api_keys;
 mod backend;
 mod ddl;
 mod pool;

@@ -164,3 +164,45 @@ async fn expire_deletes_only_dates_before_the_cutoff() {
         3
     );
 }
+
+/// A data directory from before tenant API keys: the control database has tenants and
+/// schema versions but no `api_keys` table. Opening it adds the table and keeps the rest.
+#[tokio::test]
+async fn a_control_database_without_the_key_table_is_upgraded_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let old = rusqlite::Connection::open(dir.path().join("_control.sqlite3")).unwrap();
+        old.execute_batch(
+            "CREATE TABLE tenants (id TEXT PRIMARY KEY NOT NULL, database_name TEXT NOT NULL,
+                 status TEXT NOT NULL DEFAULT 'active', created_at TEXT NOT NULL);
+             CREATE TABLE schema_versions (model TEXT NOT NULL, fingerprint TEXT NOT NULL,
+                 definition TEXT NOT NULL, registered_at TEXT NOT NULL,
+                 PRIMARY KEY (model, fingerprint));
+             INSERT INTO tenants (id, database_name, created_at)
+                 VALUES ('acme', 'tenant_acme', '2025-01-01T00:00:00.000Z');",
+        )
+        .unwrap();
+    }
+    let backend = SqliteBackend::open(SqliteConfig {
+        data_dir: dir.path().to_path_buf(),
+        pool_size: 2,
+        busy_timeout: Duration::from_secs(5),
+    })
+    .await
+    .unwrap();
+    let acme = TenantId::parse("acme").unwrap();
+    let existing = backend.provision_tenant(&acme).await.unwrap();
+    assert!(!existing.created_now, "the old tenant row is still there");
+    assert_eq!(existing.created_at, "2025-01-01T00:00:00.000Z");
+
+    let key = dmr_store::ApiKeyRecord {
+        id: "k1".into(),
+        tenant_id: "acme".into(),
+        hash: "ab".repeat(32),
+        label: None,
+        created_at: "2026-01-01T00:00:00.000Z".into(),
+    };
+    backend.insert_api_key(&key).await.unwrap();
+    assert_eq!(backend.find_api_key(&key.hash).await.unwrap(), Some(key));
+    backend.close().await;
+}

@@ -50,6 +50,7 @@ fn users_spec() -> CollectionSpec {
     }
 }
 
+pub use crate::conformance_api_keys::*;
 pub use crate::conformance_documents::*;
 
 pub async fn ping_answers(backend: &dyn Backend) {
@@ -208,6 +209,8 @@ macro_rules! store_conformance_suite {
             text_search_uses_the_text_index,
             sort_orders_across_types_and_paginates,
             concurrent_read_modify_writes_lose_nothing,
+            api_keys_are_found_by_hash_and_listed_per_tenant,
+            api_keys_are_deleted_only_by_their_tenant,
         );
     };
     (@tests $make:expr; $($check:ident),+ $(,)?) => {

@@ -11,6 +11,8 @@ mod traits;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 #[cfg(feature = "conformance")]
+mod conformance_api_keys;
+#[cfg(feature = "conformance")]
 mod conformance_documents;
 
 pub use error::StoreError;

@@ -69,15 +69,6 @@ pub struct TenantRecord {
     pub created_now: bool,
 }
 
-/// A connection pool's occupancy, for stats and health.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PoolStats {
-    pub in_use: usize,
-    pub idle: usize,
-    pub max_size: usize,
-}
-
 /// A tenant API key as the control plane keeps it: its hash, never the key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -89,5 +80,15 @@ pub struct ApiKeyRecord {
     #[serde(skip)]
     pub hash: String,
     pub label: Option<String>,
+    /// `iso_millis`.
     pub created_at: String,
+}
+
+/// A connection pool's occupancy, for stats and health.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PoolStats {
+    pub in_use: usize,
+    pub idle: usize,
+    pub max_size: usize,
 }

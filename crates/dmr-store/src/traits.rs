@@ -32,29 +32,17 @@ pub trait Backend: Send + Sync + 'static {
         definition: &Value,
     ) -> Result<bool, StoreError>;
 
-    /// Stores a tenant API key's record (its hash, never the key).
-    async fn insert_api_key(&self, record: &ApiKeyRecord) -> Result<(), StoreError> {
-        let _ = record;
-        Err(StoreError::Internal(
-            "this backend keeps no API keys".to_owned(),
-        ))
-    }
+    /// Stores a tenant API key record (its hash, never the key).
+    async fn insert_api_key(&self, record: &ApiKeyRecord) -> Result<(), StoreError>;
 
-    async fn find_api_key(&self, hash: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
-        let _ = hash;
-        Ok(None)
-    }
+    /// The key record with this hash (lowercase hex SHA-256 of the key), if any.
+    async fn find_api_key(&self, hash: &str) -> Result<Option<ApiKeyRecord>, StoreError>;
 
-    async fn list_api_keys(&self, tenant: &TenantId) -> Result<Vec<ApiKeyRecord>, StoreError> {
-        let _ = tenant;
-        Ok(Vec::new())
-    }
+    /// Every key record of the tenant, in no particular order.
+    async fn list_api_keys(&self, tenant: &TenantId) -> Result<Vec<ApiKeyRecord>, StoreError>;
 
     /// Deletes the tenant's key; false when the tenant has no such key.
-    async fn delete_api_key(&self, tenant: &TenantId, id: &str) -> Result<bool, StoreError> {
-        let _ = (tenant, id);
-        Ok(false)
-    }
+    async fn delete_api_key(&self, tenant: &TenantId, id: &str) -> Result<bool, StoreError>;
 
     /// Cheap round trip proving the engine answers.
     async fn ping(&self) -> Result<(), StoreError>;

@@ -282,7 +282,23 @@ impl SecantusServer {
         self.child.kill().await.unwrap();
     }
 
-    /// Starts again on the same port and storage (after `kill`): the data is still there.
+    /// SIGTERM, then waits for the exit: a clean shutdown that keeps every acknowledged
+    /// write (SecantusDB may lose the last writes on SIGKILL).
+    pub async fn terminate(&mut self) {
+        if let Some(pid) = self.child.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status();
+        }
+        if tokio::time::timeout(Duration::from_secs(30), self.child.wait())
+            .await
+            .is_err()
+        {
+            self.child.kill().await.unwrap();
+        }
+    }
+
+    /// Starts again on the same port and storage (after `kill` or `terminate`).
     pub async fn restart(&mut self) {
         self.child = Self::spawn(self.port, self._dir.path()).await;
     }

@@ -40,6 +40,28 @@ pub struct Config {
     pub default_page_size: u64,
     pub max_filter_depth: usize,
     pub max_filter_nodes: usize,
+    /// `None`: authentication off (refused when NODE_ENV=production).
+    pub admin_api_key: Option<Secret>,
+    pub api_key_cache_ttl: Duration,
+}
+
+/// Shortest admin key accepted.
+pub const MIN_ADMIN_KEY_LEN: usize = 32;
+
+/// A secret setting: its `Debug` never shows the value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<set>")
+    }
 }
 
 #[derive(Clone)]
@@ -399,6 +421,8 @@ impl Config {
             ),
             max_filter_depth: r.count("MAX_FILTER_DEPTH", 1, "a whole number, at least 1") as usize,
             max_filter_nodes: r.count("MAX_FILTER_NODES", 1, "a whole number, at least 1") as usize,
+            admin_api_key: r.optional("ADMIN_API_KEY").map(Secret),
+            api_key_cache_ttl: r.millis("API_KEY_CACHE_TTL_MS"),
         };
         if config.default_page_size > config.max_page_size {
             r.errors.push(ConfigError {
@@ -425,6 +449,7 @@ impl Config {
                 expected: "a connection string starting with mongodb:// or mongodb+srv://",
             });
         }
+        r.errors.extend(config.admin_key_error());
         if r.errors.is_empty() {
             Ok(config)
         } else {
@@ -434,6 +459,34 @@ impl Config {
 
     pub fn is_production(&self) -> bool {
         self.node_env == "production"
+    }
+
+    /// Production needs an admin key; any admin key must be long and header-safe. The
+    /// value is never echoed.
+    fn admin_key_error(&self) -> Option<ConfigError> {
+        let error = |value: &str, expected| ConfigError {
+            name: "ADMIN_API_KEY",
+            value: value.to_owned(),
+            expected,
+        };
+        match &self.admin_api_key {
+            None if self.is_production() => Some(error(
+                "<unset>",
+                "an admin key of at least 32 characters: NODE_ENV=production does not start without ADMIN_API_KEY",
+            )),
+            None => None,
+            Some(key) => {
+                let key = key.expose();
+                let usable =
+                    key.len() >= MIN_ADMIN_KEY_LEN && key.bytes().all(|b| b.is_ascii_graphic());
+                (!usable).then(|| {
+                    error(
+                        "<redacted>",
+                        "at least 32 printable ASCII characters without spaces (e.g. the output of `openssl rand -base64 32`)",
+                    )
+                })
+            }
+        }
     }
 }
 
@@ -568,11 +621,64 @@ mod tests {
             &env(&[
                 ("MONGODB_URI", "mongodb://u:hunter2@h"),
                 ("REDIS_PASSWORD", "hunter2"),
+                ("ADMIN_API_KEY", "hunter2-hunter2-hunter2-hunter2-hunter2"),
             ]),
             &[],
         );
         let config = Config::from_vars(&vars).unwrap();
         assert!(!format!("{config:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn production_needs_an_admin_key() {
+        let errors = Config::from_vars(&merge_sources(
+            &[],
+            &env(&[("NODE_ENV", "production")]),
+            &[],
+        ))
+        .unwrap_err();
+        assert_eq!(errors.0.len(), 1);
+        assert_eq!(errors.0[0].name, "ADMIN_API_KEY");
+        assert!(
+            errors
+                .to_string()
+                .contains("NODE_ENV=production does not start without ADMIN_API_KEY"),
+            "{errors}"
+        );
+
+        let key = "k".repeat(32);
+        let config = Config::from_vars(&merge_sources(
+            &[],
+            &env(&[("NODE_ENV", "production"), ("ADMIN_API_KEY", &key)]),
+            &[],
+        ))
+        .unwrap();
+        assert_eq!(config.admin_api_key.unwrap().expose(), key);
+
+        let development = Config::from_vars(&merge_sources(&[], &HashMap::new(), &[])).unwrap();
+        assert_eq!(development.admin_api_key, None, "development may run open");
+    }
+
+    #[test]
+    fn a_short_or_unprintable_admin_key_is_refused_without_being_echoed() {
+        for bad in [
+            "short-secret-31-characters-long".to_owned(),
+            format!("{} with spaces", "k".repeat(32)),
+            format!("{}\u{e9}", "k".repeat(32)),
+        ] {
+            let errors = Config::from_vars(&merge_sources(
+                &[],
+                &env(&[("ADMIN_API_KEY", bad.as_str())]),
+                &[],
+            ))
+            .unwrap_err();
+            let text = errors.to_string();
+            assert!(
+                text.contains("ADMIN_API_KEY=\"<redacted>\" is invalid: expected at least 32"),
+                "{text}"
+            );
+            assert!(!text.contains(&bad), "the key is echoed: {text}");
+        }
     }
 }
 

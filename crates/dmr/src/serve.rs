@@ -9,7 +9,9 @@ use anyhow::Context;
 use dmr_cache::{BackplaneEvent, SharedTier};
 use dmr_cache_redis::{RedisTier, RedisTierConfig};
 use dmr_http::{AppState, HttpConfig, ServiceInfo};
-use dmr_registry::{QueryLimits, Registry, RegistryConfig, RegistryError};
+use dmr_registry::{
+    AccessConfig, AccessControl, QueryLimits, Registry, RegistryConfig, RegistryError,
+};
 use dmr_store::{Backend, StoreError};
 use dmr_store_mongo::{MongoBackend, MongoConfig};
 use dmr_store_sqlite::{SqliteBackend, SqliteConfig};
@@ -32,6 +34,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     );
 
     let backend = open_backend(&config).await?;
+    let access = start_access_control(&config, backend.clone());
     let registry = Registry::new(
         backend,
         models,
@@ -69,6 +72,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 
     let state = AppState::new(
         registry.clone(),
+        access,
         ServiceInfo {
             environment: config.node_env.clone(),
             started: Instant::now(),
@@ -208,6 +212,33 @@ async fn open_backend(config: &Config) -> anyhow::Result<Arc<dyn Backend>> {
         }
     }
     Ok(Arc::new(backend))
+}
+
+/// API keys: enforced with an admin key; without one (development only: config refuses
+/// production) every route is open, and start-up says so loudly.
+fn start_access_control(config: &Config, backend: Arc<dyn Backend>) -> AccessControl {
+    let access = AccessControl::new(
+        backend,
+        AccessConfig {
+            admin_key: config.admin_api_key.as_ref().map(|k| k.expose().to_owned()),
+            cache_ttl: config.api_key_cache_ttl,
+            ..AccessConfig::default()
+        },
+    );
+    if access.is_enforced() {
+        tracing::info!(
+            key_cache_ttl_ms = config.api_key_cache_ttl.as_millis() as u64,
+            "authentication enabled: admin routes need ADMIN_API_KEY, tenant routes a key of their tenant"
+        );
+    } else {
+        tracing::warn!(
+            "AUTHENTICATION IS DISABLED: ADMIN_API_KEY is not set, so every route (cache \
+             invalidation, connection close, reload, key management, every tenant's data) is \
+             open to anyone who can reach this port, and tenant keys are not checked. Set \
+             ADMIN_API_KEY (NODE_ENV=production refuses to start without it)."
+        );
+    }
+    access
 }
 
 /// The Redis tier when REDIS_HOST or REDIS_URL is set. Redis being down at start-up is no

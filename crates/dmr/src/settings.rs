@@ -246,4 +246,16 @@ pub const SETTINGS: &[Setting] = &[
         Some("10485760"),
         "Largest request body, bytes (the seed's 10mb)",
     ),
+    s(
+        "ADMIN_API_KEY",
+        "admin-api-key",
+        None,
+        "Admin API key, at least 32 characters (prefer the environment to this flag); required with NODE_ENV=production; unset = authentication off (development only)",
+    ),
+    s(
+        "API_KEY_CACHE_TTL_MS",
+        "api-key-cache-ttl-ms",
+        Some("30000"),
+        "How long an instance trusts a verified tenant key without asking the store (the longest a revoked key keeps working on other instances), milliseconds",
+    ),
 ];

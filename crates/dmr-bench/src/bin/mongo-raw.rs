@@ -20,8 +20,12 @@ fn number(name: &str, default: u64) -> u64 {
 
 #[tokio::main]
 async fn main() {
-    let client = Client::with_uri_str(var("MONGODB_URI")).await.expect("MONGODB_URI");
-    let collection = client.database(&var("DB")).collection::<Document>(&var("COLLECTION"));
+    let client = Client::with_uri_str(var("MONGODB_URI"))
+        .await
+        .expect("MONGODB_URI");
+    let collection = client
+        .database(&var("DB"))
+        .collection::<Document>(&var("COLLECTION"));
     let op = var("OP");
     let filter = match op.as_str() {
         "get" => doc! { "_id": ObjectId::parse_str(var("ID")).expect("ID") },

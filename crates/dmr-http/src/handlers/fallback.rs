@@ -3,9 +3,14 @@ use axum::http::{Method, Uri};
 use crate::error::{ApiError, ErrorCode};
 
 pub async fn not_found(method: Method, uri: Uri) -> ApiError {
+    route_not_found(&method, uri.path())
+}
+
+/// The unknown-route error; also what a tenant key gets on another tenant's routes.
+pub fn route_not_found(method: &Method, path: &str) -> ApiError {
     ApiError::new(
         ErrorCode::RouteNotFound,
-        format!("Route not found: {method} {}", uri.path()),
+        format!("Route not found: {method} {path}"),
     )
 }
 

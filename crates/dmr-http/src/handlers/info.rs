@@ -24,6 +24,7 @@ pub async fn root() -> Json<Value> {
             "invalidateTenantCache": "DELETE /api/models/cache/:tenantId",
             "invalidateAllCache": "DELETE /api/models/cache",
             "closeConnection": "DELETE /api/models/connection/:tenantId",
+            "apiKeys": "POST|GET /api/admin/tenants/:tenantId/keys, DELETE /api/admin/tenants/:tenantId/keys/:keyId",
         }
     }))
 }
@@ -37,5 +38,15 @@ pub async fn health(State(state): State<AppState>) -> Json<Value> {
         "uptime": state.info.started.elapsed().as_secs_f64(),
         "environment": state.info.environment,
         "pid": state.info.pid,
+        "authentication": authentication(&state),
     }))
+}
+
+/// `"disabled"` when no admin key is configured (development): every route is open.
+pub fn authentication(state: &AppState) -> &'static str {
+    if state.access.is_enforced() {
+        "enabled"
+    } else {
+        "disabled"
+    }
 }

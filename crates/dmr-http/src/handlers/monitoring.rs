@@ -6,6 +6,7 @@ use dmr_registry::HealthStatus;
 use serde_json::Value;
 
 use crate::error::{ApiError, ErrorCode};
+use crate::handlers::info;
 use crate::state::AppState;
 
 /// `GET /api/models/stats`: the registry's report plus the HTTP counters.
@@ -18,12 +19,18 @@ pub async fn stats(State(state): State<AppState>) -> Result<Json<Value>, ApiErro
     Ok(Json(body))
 }
 
-/// `GET /api/models/health`: 200 when healthy or degraded, 503 when unhealthy.
+/// `GET /api/models/health`: 200 when healthy or degraded, 503 when unhealthy. Public
+/// (probes): it reports counts, never a tenant id.
 pub async fn health(State(state): State<AppState>) -> Response {
     let report = state.registry.health().await;
     let status = match report.status {
         HealthStatus::Healthy | HealthStatus::Degraded => StatusCode::OK,
         HealthStatus::Unhealthy => StatusCode::SERVICE_UNAVAILABLE,
     };
-    (status, Json(report)).into_response()
+    let mut body = match serde_json::to_value(&report) {
+        Ok(body) => body,
+        Err(e) => return ApiError::new(ErrorCode::Internal, e.to_string()).into_response(),
+    };
+    body["authentication"] = Value::from(info::authentication(&state));
+    (status, Json(body)).into_response()
 }

@@ -4,6 +4,8 @@
 
 mod support;
 
+mod auth;
+
 mod bad_input;
 mod connections;
 mod crash;

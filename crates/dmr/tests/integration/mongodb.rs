@@ -289,7 +289,7 @@ async fn an_outage_is_503s_and_health_unhealthy_then_recovers_without_a_restart(
     )
     .await;
 
-    mongo.kill().await;
+    mongo.terminate().await;
     let refused = Arc::clone(&unavailable);
     wait_for(
         &server,

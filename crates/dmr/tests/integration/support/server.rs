@@ -124,8 +124,10 @@ fn collect_output(
             if let Some(rest) = line.split("listening on http://").nth(1)
                 && let Some(tx) = address.take()
             {
+                // Ends at a space, or at the closing quote of a JSON log line
+                // (NODE_ENV=production).
                 let _ = tx.send(
-                    rest.split_whitespace()
+                    rest.split(|c: char| c.is_whitespace() || c == '"')
                         .next()
                         .unwrap_or_default()
                         .to_owned(),
