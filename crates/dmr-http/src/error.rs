@@ -33,6 +33,8 @@ pub enum ErrorCode {
     RouteNotFound,
     MethodNotAllowed,
     PayloadTooLarge,
+    JsonTooDeep,
+    TenantBusy,
     StoreUnavailable,
     ModelInvalid,
     StoreError,
@@ -40,7 +42,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 23] = [
+    pub const ALL: [ErrorCode; 25] = [
         Self::InvalidTenantId,
         Self::InvalidModelName,
         Self::InvalidJson,
@@ -60,6 +62,8 @@ impl ErrorCode {
         Self::RouteNotFound,
         Self::MethodNotAllowed,
         Self::PayloadTooLarge,
+        Self::JsonTooDeep,
+        Self::TenantBusy,
         Self::StoreUnavailable,
         Self::ModelInvalid,
         Self::StoreError,
@@ -88,6 +92,8 @@ impl ErrorCode {
             Self::RouteNotFound => "route_not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::PayloadTooLarge => "payload_too_large",
+            Self::JsonTooDeep => "json_too_deep",
+            Self::TenantBusy => "tenant_busy",
             Self::StoreUnavailable => "store_unavailable",
             Self::ModelInvalid => "model_invalid",
             Self::StoreError => "store_error",
@@ -107,6 +113,7 @@ impl ErrorCode {
             | Self::InvalidDocumentId
             | Self::ValidationFailed
             | Self::LimitExceeded
+            | Self::JsonTooDeep
             | Self::TextIndexRequired => StatusCode::BAD_REQUEST,
             Self::DocumentNotFound => StatusCode::NOT_FOUND,
             Self::DuplicateKey | Self::WriteConflict => StatusCode::CONFLICT,
@@ -114,7 +121,7 @@ impl ErrorCode {
             Self::ModelNotFound | Self::RouteNotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::StoreUnavailable | Self::TenantBusy => StatusCode::SERVICE_UNAVAILABLE,
             Self::ModelInvalid | Self::StoreError | Self::Internal => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -235,6 +242,7 @@ mod tests {
             ErrorCode::InvalidOperation,
             ErrorCode::ModelNotFound,
             ErrorCode::RouteNotFound,
+            ErrorCode::JsonTooDeep,
         ] {
             assert!(code.status().is_client_error());
         }

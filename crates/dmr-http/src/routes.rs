@@ -5,12 +5,15 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, post};
 use tower_http::catch_panic::CatchPanicLayer;
 
+use crate::edge::{BrowserHeadersLayer, LimitsLayer};
 use crate::handlers::{cache, documents, fallback, info, models, monitoring};
 use crate::middleware;
 use crate::state::{AppState, HttpConfig};
 
 /// Full paths, no `nest`: a nested router costs a prefix strip and a boxed service clone
-/// on every request (seen in the L1-hit profile).
+/// on every request (seen in the L1-hit profile). Layers, outermost first: browser headers
+/// (Helmet, CORS), request id and access log, limits (rate, tenant, JSON depth), body
+/// limit, panic catcher (ARCHITECTURE.md says why).
 pub fn router(state: AppState, config: &HttpConfig) -> Router {
     Router::new()
         .route("/", get(info::root))
@@ -58,9 +61,11 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
         .method_not_allowed_fallback(fallback::method_not_allowed)
         .layer(CatchPanicLayer::custom(middleware::panic_response))
         .layer(DefaultBodyLimit::max(config.body_limit))
+        .layer(LimitsLayer::new(&config.edge))
         .layer(middleware::ObserveLayer {
             state: state.clone(),
             timeout: config.request_timeout,
         })
+        .layer(BrowserHeadersLayer::new(&config.edge))
         .with_state(state)
 }
