@@ -142,7 +142,31 @@ pub const SETTINGS: &[Setting] = &[
         "RATE_LIMIT_MAX_REQUESTS",
         "rate-limit-max-requests",
         Some("100"),
-        "Requests per client per window",
+        "Requests per client per window on /api/ (429 beyond)",
+    ),
+    s(
+        "TENANT_RATE_LIMIT_MAX_REQUESTS",
+        "tenant-rate-limit-max-requests",
+        Some("10000"),
+        "Requests per tenant per window, all clients together (0 = no limit)",
+    ),
+    s(
+        "TENANT_MAX_CONCURRENCY",
+        "tenant-max-concurrency",
+        Some("64"),
+        "Requests in flight per tenant on this instance; 503 beyond (0 = no limit)",
+    ),
+    s(
+        "TRUSTED_PROXIES",
+        "trusted-proxies",
+        None,
+        "Comma-separated IPs/CIDRs of proxies whose X-Forwarded-For is believed; unset = none",
+    ),
+    s(
+        "CORS_ORIGINS",
+        "cors-origins",
+        Some("*"),
+        "* (any origin, no credentials) or comma-separated origins (echoed, with credentials)",
     ),
     s(
         "LOG_LEVEL",
@@ -245,5 +269,11 @@ pub const SETTINGS: &[Setting] = &[
         "body-limit-bytes",
         Some("10485760"),
         "Largest request body, bytes (the seed's 10mb)",
+    ),
+    s(
+        "MAX_JSON_DEPTH",
+        "max-json-depth",
+        Some("64"),
+        "Deepest nesting of arrays and objects in a JSON body or query parameter (1-127)",
     ),
 ];
