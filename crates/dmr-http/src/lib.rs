@@ -17,7 +17,7 @@ mod tenant_limit;
 
 pub use client_addr::TrustedProxies;
 pub use cors::CorsOrigins;
-pub use edge::{EdgeConfig, LIMITER_CAPACITY};
+pub use edge::{BrowserHeadersLayer, EdgeConfig, LIMITER_CAPACITY, LimitsLayer};
 pub use error::{ApiError, ErrorCode};
 pub use json_depth::MAX_CONFIGURABLE_DEPTH as MAX_JSON_DEPTH_LIMIT;
 pub use rate_limit::MAX_LIMIT as MAX_RATE_LIMIT;
