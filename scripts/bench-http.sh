@@ -36,11 +36,14 @@ redis_port="$(free_port)"
 $server_cpu "$DMR_REDIS_SERVER" --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no --dir "$work" >/dev/null 2>&1 &
 pids+=($!)
 
+# wrk is one client: the product's 100 requests per 15 minutes would refuse nearly every
+# request. The limits stay on (their cost is measured) but are never met.
+limits=(RATE_LIMIT_MAX_REQUESTS=16777214 TENANT_RATE_LIMIT_MAX_REQUESTS=16777214 TENANT_MAX_CONCURRENCY=100000)
 # start NAME PORT [VAR=VALUE...]: one dmr instance on the shared DATA_DIR.
 start() {
     local name="$1" port="$2"; shift 2
     env LOG_LEVEL=warn HOST=127.0.0.1 PORT="$port" DATA_DIR="$work/data" LOG_DIR="$work/logs-$name" \
-        MODELS_DIR="$PWD/models" "$@" $server_cpu target/release/dmr serve >"$work/$name.log" 2>&1 &
+        MODELS_DIR="$PWD/models" "${limits[@]}" "$@" $server_cpu target/release/dmr serve >"$work/$name.log" 2>&1 &
     pids+=($!)
     for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && return; sleep 0.1; done
     echo "$name did not start:" >&2; cat "$work/$name.log" >&2; exit 1

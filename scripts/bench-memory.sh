@@ -22,6 +22,7 @@ measure() {
     port="$(free_port)"
     LOG_LEVEL=warn HOST=127.0.0.1 PORT="$port" DATA_DIR="$work/$name" LOG_DIR="$work/logs-$name" \
         MODELS_DIR="$PWD/models" MAX_OPEN_TENANTS="$tenants" L1_CACHE_MAX_SIZE="$l1" SQLITE_POOL_SIZE=1 \
+        RATE_LIMIT_MAX_REQUESTS=16777214 TENANT_RATE_LIMIT_MAX_REQUESTS=16777214 \
         target/release/dmr serve >"$work/$name.log" 2>&1 &
     pid=$!
     for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done

@@ -36,6 +36,8 @@ pub enum ErrorCode {
     Unauthorized,
     Forbidden,
     ApiKeyNotFound,
+    JsonTooDeep,
+    TenantBusy,
     StoreUnavailable,
     ModelInvalid,
     StoreError,
@@ -43,7 +45,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 26] = [
+    pub const ALL: [ErrorCode; 28] = [
         Self::InvalidTenantId,
         Self::InvalidModelName,
         Self::InvalidJson,
@@ -66,6 +68,8 @@ impl ErrorCode {
         Self::Unauthorized,
         Self::Forbidden,
         Self::ApiKeyNotFound,
+        Self::JsonTooDeep,
+        Self::TenantBusy,
         Self::StoreUnavailable,
         Self::ModelInvalid,
         Self::StoreError,
@@ -97,6 +101,8 @@ impl ErrorCode {
             Self::Unauthorized => "unauthorized",
             Self::Forbidden => "forbidden",
             Self::ApiKeyNotFound => "api_key_not_found",
+            Self::JsonTooDeep => "json_too_deep",
+            Self::TenantBusy => "tenant_busy",
             Self::StoreUnavailable => "store_unavailable",
             Self::ModelInvalid => "model_invalid",
             Self::StoreError => "store_error",
@@ -116,6 +122,7 @@ impl ErrorCode {
             | Self::InvalidDocumentId
             | Self::ValidationFailed
             | Self::LimitExceeded
+            | Self::JsonTooDeep
             | Self::TextIndexRequired => StatusCode::BAD_REQUEST,
             Self::DocumentNotFound => StatusCode::NOT_FOUND,
             Self::DuplicateKey | Self::WriteConflict => StatusCode::CONFLICT,
@@ -127,7 +134,7 @@ impl ErrorCode {
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::StoreUnavailable | Self::TenantBusy => StatusCode::SERVICE_UNAVAILABLE,
             Self::ModelInvalid | Self::StoreError | Self::Internal => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -260,6 +267,7 @@ mod tests {
             ErrorCode::Unauthorized,
             ErrorCode::Forbidden,
             ErrorCode::ApiKeyNotFound,
+            ErrorCode::JsonTooDeep,
         ] {
             assert!(code.status().is_client_error());
         }

@@ -100,7 +100,9 @@ pub fn json_body<T: DeserializeOwned + Default>(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<T, ApiError> {
     let bytes = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        if let Some(too_deep) = crate::json_depth::find_in_chain(&e) {
+            ApiError::new(ErrorCode::JsonTooDeep, format!("Request body: {too_deep}"))
+        } else if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(ErrorCode::PayloadTooLarge, "Request body is too large")
         } else {
             ApiError::new(

@@ -2,14 +2,26 @@
 //! into the seed's JSON; every error leaves through `ApiError` and its code table.
 
 mod auth;
+mod client_addr;
+mod cors;
+mod edge;
 mod error;
 mod extract;
 mod handlers;
+mod json_depth;
 mod middleware;
+mod rate_limit;
 mod routes;
+mod security_headers;
 mod state;
+mod tenant_limit;
 
 pub use auth::Access;
+pub use client_addr::TrustedProxies;
+pub use cors::CorsOrigins;
+pub use edge::{BrowserHeadersLayer, EdgeConfig, LIMITER_CAPACITY, LimitsLayer};
 pub use error::{ApiError, ErrorCode};
+pub use json_depth::MAX_CONFIGURABLE_DEPTH as MAX_JSON_DEPTH_LIMIT;
+pub use rate_limit::MAX_LIMIT as MAX_RATE_LIMIT;
 pub use routes::{RouteInfo, route_table, router};
 pub use state::{AppState, HttpConfig, RequestCounters, ServiceInfo};

@@ -201,3 +201,33 @@ pub fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response<Body> {
     tracing::error!(panic = %detail, "handler panicked");
     ApiError::new(ErrorCode::Internal, "Internal server error").into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::Router;
+    use axum::routing::get;
+    use tower::ServiceExt;
+    use tower_http::catch_panic::CatchPanicLayer;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panic_is_a_json_500_without_internals() {
+        async fn boom() -> &'static str {
+            panic!("secret detail")
+        }
+        let app = Router::new()
+            .route("/boom", get(boom))
+            .layer(CatchPanicLayer::custom(panic_response));
+        let request = Request::get("/boom").body(Body::empty()).unwrap();
+        let response = app.oneshot(request).await.unwrap();
+        assert_eq!(response.status(), 500);
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(json["error"]["code"], "internal_error");
+        assert_eq!(json["error"]["message"], "Internal server error");
+        assert!(!String::from_utf8_lossy(&body).contains("secret"));
+    }
+}

@@ -11,6 +11,7 @@ use axum::routing::{MethodFilter, on};
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::auth::{Access, Guarded};
+use crate::edge::{BrowserHeadersLayer, LimitsLayer};
 use crate::handlers::{api_keys, cache, documents, fallback, info, models, monitoring};
 use crate::middleware;
 use crate::state::{AppState, HttpConfig};
@@ -162,6 +163,9 @@ pub fn route_table() -> Vec<RouteInfo> {
     table(Vec::new())
 }
 
+/// Layers, outermost first: browser headers (Helmet, CORS), request id and access log,
+/// limits (rate, tenant, JSON depth), body limit, panic catcher (ARCHITECTURE.md says
+/// why); each route's access rule is checked by its `Guarded` handler, innermost.
 pub fn router(state: AppState, config: &HttpConfig) -> Router {
     table(Building(Router::new()))
         .0
@@ -169,10 +173,12 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
         .method_not_allowed_fallback(fallback::method_not_allowed)
         .layer(CatchPanicLayer::custom(middleware::panic_response))
         .layer(DefaultBodyLimit::max(config.body_limit))
+        .layer(LimitsLayer::new(&config.edge).with_access(state.access.clone()))
         .layer(middleware::ObserveLayer {
             state: state.clone(),
             timeout: config.request_timeout,
         })
+        .layer(BrowserHeadersLayer::new(&config.edge))
         .with_state(state)
 }
 

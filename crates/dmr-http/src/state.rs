@@ -51,6 +51,8 @@ pub struct HttpConfig {
     pub body_limit: usize,
     /// Longest a request may take before a 408.
     pub request_timeout: std::time::Duration,
+    /// Rate limits, trusted proxies, CORS, JSON depth, tenant concurrency.
+    pub edge: crate::edge::EdgeConfig,
 }
 
 /// Requests in flight and served; shutdown drains `in_flight` to zero.

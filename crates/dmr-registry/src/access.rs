@@ -105,6 +105,15 @@ pub struct AccessControl {
     inner: Arc<Inner>,
 }
 
+// Never prints a key digest.
+impl std::fmt::Debug for AccessControl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessControl")
+            .field("enforced", &self.is_enforced())
+            .finish_non_exhaustive()
+    }
+}
+
 struct Inner {
     admin: Option<KeyDigest>,
     backend: Arc<dyn Backend>,

@@ -7,6 +7,8 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use dmr_http::{CorsOrigins, MAX_JSON_DEPTH_LIMIT, MAX_RATE_LIMIT, TrustedProxies};
+
 use crate::settings::SETTINGS;
 
 #[derive(Debug, Clone)]
@@ -22,7 +24,11 @@ pub struct Config {
     pub fleet_lock_ttl: Duration,
     pub fail_safe_grace: Duration,
     pub rate_limit_window: Duration,
-    pub rate_limit_max_requests: u64,
+    pub rate_limit_max_requests: u32,
+    pub tenant_rate_limit_max_requests: u32,
+    pub tenant_max_concurrency: u32,
+    pub trusted_proxies: TrustedProxies,
+    pub cors_origins: CorsOrigins,
     pub log_level: LogLevel,
     pub log_dir: PathBuf,
     pub data_dir: PathBuf,
@@ -34,6 +40,7 @@ pub struct Config {
     pub sqlite_busy_timeout: Duration,
     pub shutdown_timeout: Duration,
     pub body_limit: usize,
+    pub max_json_depth: u32,
     pub request_timeout: Duration,
     pub ttl_sweep_interval: Duration,
     pub max_page_size: u64,
@@ -271,6 +278,16 @@ impl Reader<'_> {
         )
     }
 
+    /// A whole number in `min..=max`.
+    fn ranged(&mut self, name: &'static str, min: u32, max: u32, expected: &'static str) -> u32 {
+        self.parse(
+            name,
+            expected,
+            |v| v.parse::<u32>().ok().filter(|n| (min..=max).contains(n)),
+            min,
+        )
+    }
+
     fn millis(&mut self, name: &'static str) -> Duration {
         let n = self.count(
             name,
@@ -366,10 +383,35 @@ impl Config {
                 Duration::ZERO,
             ),
             rate_limit_window: r.millis("RATE_LIMIT_WINDOW_MS"),
-            rate_limit_max_requests: r.count(
+            rate_limit_max_requests: r.ranged(
                 "RATE_LIMIT_MAX_REQUESTS",
                 1,
-                "a whole number of requests, at least 1",
+                MAX_RATE_LIMIT,
+                "a whole number of requests, 1-16777214",
+            ),
+            tenant_rate_limit_max_requests: r.ranged(
+                "TENANT_RATE_LIMIT_MAX_REQUESTS",
+                0,
+                MAX_RATE_LIMIT,
+                "a whole number of requests, 0-16777214 (0 turns the tenant limit off)",
+            ),
+            tenant_max_concurrency: r.ranged(
+                "TENANT_MAX_CONCURRENCY",
+                0,
+                u32::MAX,
+                "a whole number of requests, 0 or more (0 turns the limit off)",
+            ),
+            trusted_proxies: r.parse(
+                "TRUSTED_PROXIES",
+                "comma-separated IP addresses or CIDRs, e.g. 10.0.0.0/8,127.0.0.1,fd00::/8",
+                |v| TrustedProxies::parse(v).ok(),
+                TrustedProxies::default(),
+            ),
+            cors_origins: r.parse(
+                "CORS_ORIGINS",
+                "* or comma-separated origins (scheme://host[:port]), e.g. https://app.example.com",
+                |v| CorsOrigins::parse(v).ok(),
+                CorsOrigins::Any,
             ),
             log_level: r.parse(
                 "LOG_LEVEL",
@@ -407,6 +449,12 @@ impl Config {
                 1,
                 "a whole number of bytes, at least 1 (e.g. 10485760)",
             ) as usize,
+            max_json_depth: r.ranged(
+                "MAX_JSON_DEPTH",
+                1,
+                MAX_JSON_DEPTH_LIMIT,
+                "a whole number of levels, 1-127",
+            ),
             request_timeout: r.millis("REQUEST_TIMEOUT_MS"),
             ttl_sweep_interval: r.millis("TTL_SWEEP_INTERVAL_MS"),
             max_page_size: r.count(
@@ -521,6 +569,77 @@ mod tests {
         );
         assert_eq!(config.body_limit, 10 * 1024 * 1024);
         assert_eq!(config.redis.url(), None);
+        // The seed's `cors()` and no proxy trusted (the seed's `trust proxy` was the hole).
+        assert_eq!(config.cors_origins, CorsOrigins::Any);
+        assert!(config.trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn edge_settings_parse() {
+        let vars = merge_sources(
+            &[],
+            &env(&[
+                ("TRUSTED_PROXIES", "10.0.0.0/8, ::1"),
+                (
+                    "CORS_ORIGINS",
+                    "https://app.example.com,http://localhost:8080",
+                ),
+                ("TENANT_RATE_LIMIT_MAX_REQUESTS", "0"),
+                ("TENANT_MAX_CONCURRENCY", "0"),
+                ("MAX_JSON_DEPTH", "127"),
+                ("RATE_LIMIT_MAX_REQUESTS", "16777214"),
+            ]),
+            &[],
+        );
+        let config = Config::from_vars(&vars).unwrap();
+        assert!(config.trusted_proxies.contains("10.1.2.3".parse().unwrap()));
+        assert!(config.trusted_proxies.contains("::1".parse().unwrap()));
+        assert_eq!(
+            config.cors_origins.to_string(),
+            "https://app.example.com,http://localhost:8080"
+        );
+        assert_eq!(config.tenant_rate_limit_max_requests, 0);
+        assert_eq!(config.tenant_max_concurrency, 0);
+        assert_eq!(config.max_json_depth, 127);
+        assert_eq!(config.rate_limit_max_requests, 16_777_214);
+    }
+
+    #[test]
+    fn bad_edge_settings_are_named() {
+        let vars = merge_sources(
+            &[],
+            &env(&[
+                ("RATE_LIMIT_MAX_REQUESTS", "16777215"),
+                ("TENANT_RATE_LIMIT_MAX_REQUESTS", "-1"),
+                ("TRUSTED_PROXIES", "10.0.0.0/33"),
+                ("CORS_ORIGINS", "*,https://app.example.com"),
+                ("MAX_JSON_DEPTH", "128"),
+            ]),
+            &[],
+        );
+        let errors = Config::from_vars(&vars).unwrap_err();
+        let names: Vec<&str> = errors.0.iter().map(|e| e.name).collect();
+        assert_eq!(
+            names,
+            [
+                "RATE_LIMIT_MAX_REQUESTS",
+                "TENANT_RATE_LIMIT_MAX_REQUESTS",
+                "TRUSTED_PROXIES",
+                "CORS_ORIGINS",
+                "MAX_JSON_DEPTH"
+            ]
+        );
+        let text = errors.to_string();
+        assert!(
+            text.contains(
+                "TRUSTED_PROXIES=\"10.0.0.0/33\" is invalid: expected comma-separated IP"
+            ),
+            "{text}"
+        );
+        for zero in ["RATE_LIMIT_MAX_REQUESTS", "MAX_JSON_DEPTH"] {
+            let vars = merge_sources(&[], &env(&[(zero, "0")]), &[]);
+            assert_eq!(Config::from_vars(&vars).unwrap_err().0[0].name, zero);
+        }
     }
 
     #[test]

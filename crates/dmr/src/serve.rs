@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use dmr_cache::{BackplaneEvent, SharedTier};
 use dmr_cache_redis::{RedisTier, RedisTierConfig};
-use dmr_http::{AppState, HttpConfig, ServiceInfo};
+use dmr_http::{AppState, EdgeConfig, HttpConfig, ServiceInfo};
 use dmr_registry::{
     AccessConfig, AccessControl, QueryLimits, Registry, RegistryConfig, RegistryError,
 };
@@ -84,6 +84,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         &HttpConfig {
             body_limit: config.body_limit,
             request_timeout: config.request_timeout,
+            edge: edge_config(&config),
         },
     );
 
@@ -103,11 +104,15 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stop_rx.await;
-            })
-            .into_future(),
+        // The peer's address is the rate limiter's client (unless it is a trusted proxy).
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = stop_rx.await;
+        })
+        .into_future(),
     );
 
     let signal = shutdown_signal().await;
@@ -150,13 +155,29 @@ fn log_settings(config: &Config) {
         fail_safe_grace_ms = config.fail_safe_grace.as_millis() as u64,
         rate_limit_window_ms = config.rate_limit_window.as_millis() as u64,
         rate_limit_max_requests = config.rate_limit_max_requests,
+        tenant_rate_limit_max_requests = config.tenant_rate_limit_max_requests,
+        tenant_max_concurrency = config.tenant_max_concurrency,
+        trusted_proxies = %config.trusted_proxies,
+        cors_origins = %config.cors_origins,
         max_open_tenants = config.max_open_tenants,
         tenant_idle_timeout_ms = config.tenant_idle_timeout.as_millis() as u64,
         mongodb = ?config.mongodb,
         redis = ?config.redis,
         "configuration"
     );
-    tracing::warn!("rate limiting (RATE_LIMIT_*) is not enforced by this version yet");
+}
+
+/// The HTTP edge's limits, proxies and CORS, from the configuration.
+fn edge_config(config: &Config) -> EdgeConfig {
+    EdgeConfig {
+        rate_limit_window: config.rate_limit_window,
+        rate_limit_max_requests: config.rate_limit_max_requests,
+        tenant_rate_limit_max_requests: config.tenant_rate_limit_max_requests,
+        tenant_max_concurrency: config.tenant_max_concurrency,
+        trusted_proxies: config.trusted_proxies.clone(),
+        cors_origins: config.cors_origins.clone(),
+        max_json_depth: config.max_json_depth,
+    }
 }
 
 async fn record_versions_when_the_store_answers(registry: Registry) {

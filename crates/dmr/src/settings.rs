@@ -142,7 +142,31 @@ pub const SETTINGS: &[Setting] = &[
         "RATE_LIMIT_MAX_REQUESTS",
         "rate-limit-max-requests",
         Some("100"),
-        "Requests per client per window",
+        "Requests per client per window on /api/ (429 beyond)",
+    ),
+    s(
+        "TENANT_RATE_LIMIT_MAX_REQUESTS",
+        "tenant-rate-limit-max-requests",
+        Some("10000"),
+        "Requests per tenant per window, all clients together (0 = no limit)",
+    ),
+    s(
+        "TENANT_MAX_CONCURRENCY",
+        "tenant-max-concurrency",
+        Some("64"),
+        "Requests in flight per tenant on this instance; 503 beyond (0 = no limit)",
+    ),
+    s(
+        "TRUSTED_PROXIES",
+        "trusted-proxies",
+        None,
+        "Comma-separated IPs/CIDRs of proxies whose X-Forwarded-For is believed; unset = none",
+    ),
+    s(
+        "CORS_ORIGINS",
+        "cors-origins",
+        Some("*"),
+        "* (any origin, no credentials) or comma-separated origins (echoed, with credentials)",
     ),
     s(
         "LOG_LEVEL",
@@ -257,5 +281,11 @@ pub const SETTINGS: &[Setting] = &[
         "api-key-cache-ttl-ms",
         Some("30000"),
         "How long an instance trusts a verified tenant key without asking the store (the longest a revoked key keeps working on other instances), milliseconds",
+    ),
+    s(
+        "MAX_JSON_DEPTH",
+        "max-json-depth",
+        Some("64"),
+        "Deepest nesting of arrays and objects in a JSON body or query parameter (1-127)",
     ),
 ];

@@ -10,6 +10,7 @@ mod bad_input;
 mod connections;
 mod crash;
 mod documents;
+mod edge;
 mod fail_safe;
 mod fleet;
 mod logs;

@@ -15,6 +15,9 @@ use super::services::SecantusServer;
 
 pub const REPO_MODELS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models");
 
+/// The highest rate limit the server accepts.
+const HIGH_LIMIT: &str = "16777214";
+
 pub struct TestServer {
     child: Child,
     pub base: String,
@@ -98,6 +101,12 @@ impl Builder {
             .env("LOG_DIR", dir.join("logs"))
             .env("MODELS_DIR", REPO_MODELS)
             .env("LOG_LEVEL", "info")
+            // The product's limits (100 requests per client per 15 minutes) would throttle
+            // the suite: limits high enough never to be met, still enforced and counted.
+            // Tests of the limits set their own.
+            .env("RATE_LIMIT_MAX_REQUESTS", HIGH_LIMIT)
+            .env("TENANT_RATE_LIMIT_MAX_REQUESTS", HIGH_LIMIT)
+            .env("TENANT_MAX_CONCURRENCY", "100000")
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -1,0 +1,60 @@
+//! What the edge costs a request: the same trivial route with and without the two edge
+//! layers (Helmet and CORS headers; client and tenant windows, tenant slot, JSON depth), in
+//! process, so the figure is the layers' own work, free of sockets and of the load
+//! generator sharing the machine.
+//!
+//! `cargo bench -p dmr-http --bench edge`
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request};
+use axum::routing::get;
+use dmr_http::{BrowserHeadersLayer, EdgeConfig, LimitsLayer, MAX_RATE_LIMIT};
+use tower::ServiceExt;
+
+fn main() {
+    divan::main();
+}
+
+/// The route alone, or with `headers` (Helmet and CORS), `limits` (rate, tenant, JSON
+/// depth), or `both` layers, as `router` stacks them.
+fn app(layers: &str) -> Router {
+    let router = Router::new().route(
+        "/api/models/{tenant_id}/{model_name}",
+        get(|| async { "{}" }),
+    );
+    // Limits never met (the bench repeats one client and one tenant), all of them counted.
+    let config = EdgeConfig {
+        rate_limit_max_requests: MAX_RATE_LIMIT,
+        tenant_rate_limit_max_requests: MAX_RATE_LIMIT,
+        ..EdgeConfig::default()
+    };
+    match layers {
+        "none" => router,
+        "headers" => router.layer(BrowserHeadersLayer::new(&config)),
+        "limits" => router.layer(LimitsLayer::new(&config)),
+        _ => router
+            .layer(LimitsLayer::new(&config))
+            .layer(BrowserHeadersLayer::new(&config)),
+    }
+}
+
+#[divan::bench(args = ["none", "headers", "limits", "both"], sample_count = 1000)]
+fn get_model_route(bencher: divan::Bencher, layers: &str) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let app = app(layers);
+    let peer: SocketAddr = "192.0.2.7:50000".parse().unwrap();
+    bencher.bench_local(|| {
+        let mut request = Request::get("/api/models/acme/User")
+            .body(Body::empty())
+            .unwrap();
+        request.extensions_mut().insert(ConnectInfo(peer));
+        let response = runtime.block_on(app.clone().oneshot(request)).unwrap();
+        assert!(response.status().is_success());
+        response
+    });
+}
