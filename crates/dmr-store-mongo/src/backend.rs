@@ -385,3 +385,47 @@ impl Backend for MongoBackend {
         self.client.clone().shutdown().immediate(true).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn settings_fill_what_the_uri_leaves_unset_and_credentials_override() {
+        let mut config =
+            MongoConfig::new("mongodb://uri-user:uri-pass@db.example:27017/?authSource=admin");
+        config.pool_size = 25;
+        config.username = Some("env-user".into());
+        config.password = Some("env-pass".into());
+        let (options, _) = client_options(&config, &config.uri).await.unwrap();
+        assert_eq!(options.max_pool_size, Some(25));
+        assert_eq!(options.server_selection_timeout, Some(config.timeout));
+        let credential = options.credential.unwrap();
+        assert_eq!(credential.username.as_deref(), Some("env-user"));
+        assert_eq!(credential.password.as_deref(), Some("env-pass"));
+        assert_eq!(
+            credential.source.as_deref(),
+            Some("admin"),
+            "the URI's other options stay"
+        );
+
+        let explicit =
+            MongoConfig::new("mongodb://db.example/?maxPoolSize=3&serverSelectionTimeoutMS=250");
+        let (options, _) = client_options(&explicit, &explicit.uri).await.unwrap();
+        assert_eq!(options.max_pool_size, Some(3), "the URI wins");
+        assert_eq!(
+            options.server_selection_timeout,
+            Some(Duration::from_millis(250))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_malformed_uri_is_a_definition_error_without_the_password() {
+        let config = MongoConfig::new("mongodb://u:hunter2@db.example/?maxPoolSize=many");
+        let Err(StoreError::Definition { reason, .. }) = client_options(&config, &config.uri).await
+        else {
+            panic!("accepted a malformed URI");
+        };
+        assert!(!reason.contains("hunter2"), "{reason}");
+    }
+}
