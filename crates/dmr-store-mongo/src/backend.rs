@@ -287,7 +287,9 @@ impl Backend for MongoBackend {
             "_id": format!("{model}:{fingerprint}"),
             "model": model,
             "fingerprint": fingerprint,
-            "definition": convert::document(definition, &dmr_model::Schema::default()),
+            // As text: model files hold `$`-prefixed and dotted keys (`$generate`,
+            // `price.amount`), which field names handle badly on older servers.
+            "definition": definition.to_string(),
             "recordedAt": DateTime::now(),
         };
         match self
