@@ -20,16 +20,6 @@ fn user(n: usize) -> Value {
     })
 }
 
-async fn send(
-    server: &TestServer,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let text = body.map(|b| b.to_string());
-    server.request(method, path, text.as_deref()).await
-}
-
 fn error_code(body: &Value) -> &str {
     body["error"]["code"]
         .as_str()
@@ -39,7 +29,7 @@ fn error_code(body: &Value) -> &str {
 #[tokio::test]
 async fn create_get_replace_update_delete() {
     let server = TestServer::start().await;
-    let (status, created) = send(&server, Method::POST, USERS, Some(user(1))).await;
+    let (status, created) = server.send(Method::POST, USERS, Some(user(1))).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let id = created["_id"].as_str().unwrap().to_owned();
     assert_eq!(id.len(), 24);
@@ -58,13 +48,9 @@ async fn create_get_replace_update_delete() {
 
     let mut replacement = user(1);
     replacement["firstName"] = json!("Grace");
-    let (status, replaced) = send(
-        &server,
-        Method::PUT,
-        &format!("{USERS}/{id}"),
-        Some(replacement),
-    )
-    .await;
+    let (status, replaced) = server
+        .send(Method::PUT, &format!("{USERS}/{id}"), Some(replacement))
+        .await;
     assert_eq!(status, StatusCode::OK, "{replaced}");
     assert_eq!(replaced["_id"], id.as_str());
     assert_eq!(
@@ -73,26 +59,26 @@ async fn create_get_replace_update_delete() {
     );
     assert_eq!(replaced["fullName"], "Grace L1");
 
-    let (status, updated) = send(
-        &server,
-        Method::PATCH,
-        &format!("{USERS}/{id}"),
-        Some(json!({"$set": {"lastName": "  Hopper "}, "$unset": {"lastLogin": ""}})),
-    )
-    .await;
+    let (status, updated) = server
+        .send(
+            Method::PATCH,
+            &format!("{USERS}/{id}"),
+            Some(json!({"$set": {"lastName": "  Hopper "}, "$unset": {"lastLogin": ""}})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{updated}");
     assert_eq!(updated["lastName"], "Hopper", "setters apply to updates");
     assert!(updated.get("lastLogin").is_none());
     assert_ne!(updated["updatedAt"], created["updatedAt"]);
 
     // A plain object is a $set.
-    let (status, updated) = send(
-        &server,
-        Method::PATCH,
-        &format!("{USERS}/{id}"),
-        Some(json!({"role": "moderator"})),
-    )
-    .await;
+    let (status, updated) = server
+        .send(
+            Method::PATCH,
+            &format!("{USERS}/{id}"),
+            Some(json!({"role": "moderator"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{updated}");
     assert_eq!(updated["role"], "moderator");
 
@@ -115,7 +101,7 @@ async fn validation_errors_have_mongooses_shape_and_every_path() {
         "isActive": "maybe",
         "lastLogin": "not a date",
     });
-    let (status, body) = send(&server, Method::POST, USERS, Some(bad)).await;
+    let (status, body) = server.send(Method::POST, USERS, Some(bad)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(error_code(&body), "validation_failed");
     let details = &body["error"]["details"];
@@ -147,35 +133,35 @@ async fn validation_errors_have_mongooses_shape_and_every_path() {
     );
 
     // Updates are validated too (runValidators).
-    let (_, created) = send(&server, Method::POST, USERS, Some(user(2))).await;
+    let (_, created) = server.send(Method::POST, USERS, Some(user(2))).await;
     let id = created["_id"].as_str().unwrap();
-    let (status, body) = send(
-        &server,
-        Method::PATCH,
-        &format!("{USERS}/{id}"),
-        Some(json!({"$set": {"role": "king"}})),
-    )
-    .await;
+    let (status, body) = server
+        .send(
+            Method::PATCH,
+            &format!("{USERS}/{id}"),
+            Some(json!({"$set": {"role": "king"}})),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["error"]["details"]["errors"]["role"]["kind"], "enum");
-    let (status, body) = send(
-        &server,
-        Method::PATCH,
-        &format!("{USERS}/{id}"),
-        Some(json!({"$inc": {"email": 1}})),
-    )
-    .await;
+    let (status, body) = server
+        .send(
+            Method::PATCH,
+            &format!("{USERS}/{id}"),
+            Some(json!({"$inc": {"email": 1}})),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 }
 
 #[tokio::test]
 async fn unique_violations_are_409_naming_the_field() {
     let server = TestServer::start().await;
-    let (status, _) = send(&server, Method::POST, USERS, Some(user(1))).await;
+    let (status, _) = server.send(Method::POST, USERS, Some(user(1))).await;
     assert_eq!(status, StatusCode::CREATED);
     let mut same_email = user(2);
     same_email["email"] = json!("USER1@example.com");
-    let (status, body) = send(&server, Method::POST, USERS, Some(same_email)).await;
+    let (status, body) = server.send(Method::POST, USERS, Some(same_email)).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(error_code(&body), "duplicate_key");
     assert_eq!(body["error"]["details"]["keyPattern"], json!(["email"]));
@@ -190,11 +176,11 @@ async fn unique_violations_are_409_naming_the_field() {
 async fn queries_filter_sort_paginate_project_and_count() {
     let server = TestServer::start().await;
     for n in 0..12 {
-        let (status, body) = send(&server, Method::POST, USERS, Some(user(n))).await;
+        let (status, body) = server.send(Method::POST, USERS, Some(user(n))).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
     }
     let path = format!("{USERS}/query");
-    let query = |body: Value| send(&server, Method::POST, &path, Some(body));
+    let query = |body: Value| server.send(Method::POST, &path, Some(body));
 
     let (status, body) = query(
         json!({"filter": {"role": "admin"}, "sort": {"username": -1}, "limit": 3, "skip": 1}),
@@ -256,7 +242,7 @@ async fn query_errors_are_400s_naming_the_problem() {
         .start()
         .await;
     let path = format!("{USERS}/query");
-    let query = |body: Value| send(&server, Method::POST, &path, Some(body));
+    let query = |body: Value| server.send(Method::POST, &path, Some(body));
     for (body, code, needle) in [
         (
             json!({"filter": {"$where": "sleep(1)"}}),
@@ -330,7 +316,7 @@ async fn query_errors_are_400s_naming_the_problem() {
         (status, error_code(&body)),
         (StatusCode::BAD_REQUEST, "invalid_document_id")
     );
-    let (status, body) = send(&server, Method::POST, USERS, Some(json!([1, 2]))).await;
+    let (status, body) = server.send(Method::POST, USERS, Some(json!([1, 2]))).await;
     assert_eq!(
         (status, error_code(&body)),
         (StatusCode::BAD_REQUEST, "invalid_body")
@@ -340,25 +326,25 @@ async fn query_errors_are_400s_naming_the_problem() {
         (status, error_code(&body)),
         (StatusCode::BAD_REQUEST, "invalid_json")
     );
-    let (status, body) = send(
-        &server,
-        Method::PATCH,
-        &format!("{USERS}/{:024x}", 1),
-        Some(json!({"$rename": {"a": "b"}})),
-    )
-    .await;
+    let (status, body) = server
+        .send(
+            Method::PATCH,
+            &format!("{USERS}/{:024x}", 1),
+            Some(json!({"$rename": {"a": "b"}})),
+        )
+        .await;
     assert_eq!(
         (status, error_code(&body)),
         (StatusCode::BAD_REQUEST, "invalid_query"),
         "{body}"
     );
-    let (status, body) = send(
-        &server,
-        Method::POST,
-        "/api/models/acme/Invoice/documents",
-        Some(json!({})),
-    )
-    .await;
+    let (status, body) = server
+        .send(
+            Method::POST,
+            "/api/models/acme/Invoice/documents",
+            Some(json!({})),
+        )
+        .await;
     assert_eq!(
         (status, error_code(&body)),
         (StatusCode::NOT_FOUND, "model_not_found")
@@ -369,9 +355,7 @@ async fn query_errors_are_400s_naming_the_problem() {
 async fn text_search_on_products_and_bulk_insert() {
     let server = TestServer::start().await;
     let product = |sku: &str, name: &str| json!({"sku": sku, "name": name, "description": "d", "category": "c", "price": {"amount": 10}});
-    let (status, body) = send(
-        &server,
-        Method::POST,
+    let (status, body) = server.send(Method::POST,
         &format!("{PRODUCTS}/bulk"),
         Some(json!({"documents": [product("a1", "Red shoes"), product("a2", "Blue hat"), {"sku": "x"}, product("a1", "dup")]})),
     )
@@ -392,13 +376,13 @@ async fn text_search_on_products_and_bulk_insert() {
         "virtual"
     );
 
-    let (status, body) = send(
-        &server,
-        Method::POST,
-        &format!("{PRODUCTS}/query"),
-        Some(json!({"filter": {"$text": {"$search": "shoes"}}})),
-    )
-    .await;
+    let (status, body) = server
+        .send(
+            Method::POST,
+            &format!("{PRODUCTS}/query"),
+            Some(json!({"filter": {"$text": {"$search": "shoes"}}})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["count"], 1);
     assert_eq!(body["documents"][0]["name"], "Red shoes");
@@ -408,11 +392,10 @@ async fn text_search_on_products_and_bulk_insert() {
 async fn fifty_concurrent_increments_lose_nothing() {
     let server = TestServer::start().await;
     let product = json!({"sku": "inc", "name": "n", "description": "d", "category": "c", "price": {"amount": 1}});
-    let (_, created) = send(&server, Method::POST, PRODUCTS, Some(product)).await;
+    let (_, created) = server.send(Method::POST, PRODUCTS, Some(product)).await;
     let url = format!("{PRODUCTS}/{}", created["_id"].as_str().unwrap());
     let updates = (0..50).map(|_| {
-        send(
-            &server,
+        server.send(
             Method::PATCH,
             &url,
             Some(json!({"$inc": {"inventory.quantity": 1}})),
@@ -428,7 +411,7 @@ async fn fifty_concurrent_increments_lose_nothing() {
 #[tokio::test]
 async fn an_indexed_query_uses_the_models_index() {
     let server = TestServer::start().await;
-    send(&server, Method::POST, USERS, Some(user(1))).await;
+    server.send(Method::POST, USERS, Some(user(1))).await;
     let db = rusqlite::Connection::open(server.data_dir().join("tenant_acme.sqlite3")).unwrap();
     let plan: String = db
         .query_row(
@@ -466,13 +449,13 @@ async fn a_slow_request_is_a_408_and_a_huge_filter_a_400() {
         .start()
         .await;
     let big: Vec<u32> = (0..50).collect();
-    let (status, body) = send(
-        &server,
-        Method::POST,
-        &format!("{USERS}/query"),
-        Some(json!({"filter": {"username": {"$in": big}}})),
-    )
-    .await;
+    let (status, body) = server
+        .send(
+            Method::POST,
+            &format!("{USERS}/query"),
+            Some(json!({"filter": {"username": {"$in": big}}})),
+        )
+        .await;
     assert_eq!(
         (status, error_code(&body)),
         (StatusCode::BAD_REQUEST, "invalid_query"),
@@ -485,13 +468,13 @@ async fn a_slow_request_is_a_408_and_a_huge_filter_a_400() {
     lock.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
         .unwrap();
     lock.execute_batch("BEGIN IMMEDIATE").unwrap();
-    let (status, body) = send(
-        &server,
-        Method::POST,
-        "/api/models/slow/User/documents",
-        Some(user(1)),
-    )
-    .await;
+    let (status, body) = server
+        .send(
+            Method::POST,
+            "/api/models/slow/User/documents",
+            Some(user(1)),
+        )
+        .await;
     assert_eq!(status, StatusCode::REQUEST_TIMEOUT, "{body}");
     assert_eq!(error_code(&body), "request_timeout");
     drop(lock);
@@ -517,7 +500,7 @@ async fn documents_past_a_ttl_index_expire() {
     let fresh = json!({"token": "new", "lastSeen": crate::support::now_iso()});
     let undated = json!({"token": "none"});
     for doc in [stale, fresh, undated] {
-        let (status, body) = send(&server, Method::POST, sessions, Some(doc)).await;
+        let (status, body) = server.send(Method::POST, sessions, Some(doc)).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
     }
     let started = std::time::Instant::now();
@@ -532,13 +515,13 @@ async fn documents_past_a_ttl_index_expire() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    let (_, body) = send(
-        &server,
-        Method::POST,
-        &format!("{sessions}/query"),
-        Some(json!({"sort": {"token": 1}})),
-    )
-    .await;
+    let (_, body) = server
+        .send(
+            Method::POST,
+            &format!("{sessions}/query"),
+            Some(json!({"sort": {"token": 1}})),
+        )
+        .await;
     let tokens: Vec<&str> = body["documents"]
         .as_array()
         .unwrap()

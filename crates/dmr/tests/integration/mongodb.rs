@@ -29,17 +29,6 @@ async fn serve(mongo: &SecantusServer) -> TestServer {
         .await
 }
 
-async fn send(
-    server: &TestServer,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    server
-        .request(method, path, body.map(|b| b.to_string()).as_deref())
-        .await
-}
-
 /// What Mongoose 8 creates for the seed's User model (`autoIndex`): field-level indexes
 /// in field order, then the schema-level ones, each with Mongoose's `background: true`.
 fn mongoose_user_indexes() -> Vec<IndexModel> {
@@ -106,7 +95,9 @@ async fn a_database_the_node_registry_left_is_served_as_it_is() {
     let before = index_names(&client, "tenant_acme", "users").await;
 
     let server = serve(&mongo).await;
-    let (status, model) = send(&server, Method::GET, "/api/models/acme/User", None).await;
+    let (status, model) = server
+        .send(Method::GET, "/api/models/acme/User", None)
+        .await;
     assert_eq!(status, StatusCode::OK, "{model}");
     assert_eq!(model["indexErrors"], json!([]), "{model}");
     assert_eq!(
@@ -118,13 +109,13 @@ async fn a_database_the_node_registry_left_is_served_as_it_is() {
     // Node's documents read as the Node registry returns them.
     let first = &written[0];
     let id = first.get_object_id("_id").unwrap().to_hex();
-    let (status, doc) = send(
-        &server,
-        Method::GET,
-        &format!("/api/models/acme/User/documents/{id}"),
-        None,
-    )
-    .await;
+    let (status, doc) = server
+        .send(
+            Method::GET,
+            &format!("/api/models/acme/User/documents/{id}"),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{doc}");
     assert_eq!(doc["_id"], json!(id));
     assert_eq!(doc["createdAt"], json!("2023-11-14T22:13:20.000Z"));
@@ -134,9 +125,7 @@ async fn a_database_the_node_registry_left_is_served_as_it_is() {
     assert_eq!(doc["fullName"], json!("Grace H0"));
 
     // Queries compare Dates as Dates.
-    let (status, found) = send(
-        &server,
-        Method::POST,
+    let (status, found) = server.send(Method::POST,
         "/api/models/acme/User/documents/query",
         Some(json!({"filter": {"createdAt": {"$gte": "2023-11-15T00:00:00.000Z"}}, "sort": {"createdAt": 1}})),
     )
@@ -151,9 +140,7 @@ async fn a_database_the_node_registry_left_is_served_as_it_is() {
     assert_eq!(emails, ["node1@example.com", "node2@example.com"]);
 
     // Ours read back through the driver exactly as Mongoose writes them.
-    let (status, created) = send(
-        &server,
-        Method::POST,
+    let (status, created) = server.send(Method::POST,
         "/api/models/acme/User/documents",
         Some(json!({"email": "  Ours@Example.com ", "username": "ours", "firstName": "A", "lastName": "B"})),
     )
@@ -179,9 +166,7 @@ async fn a_database_the_node_registry_left_is_served_as_it_is() {
     assert!(raw.get("fullName").is_none(), "virtuals are not stored");
 
     // A duplicate against Node's data is a 409 naming the field.
-    let (status, dup) = send(
-        &server,
-        Method::POST,
+    let (status, dup) = server.send(Method::POST,
         "/api/models/acme/User/documents",
         Some(json!({"email": "node1@example.com", "username": "x", "firstName": "A", "lastName": "B"})),
     )
@@ -191,13 +176,13 @@ async fn a_database_the_node_registry_left_is_served_as_it_is() {
 
     // An update is a compare-and-set on `__v`, which counts writes (Mongoose's
     // optimisticConcurrency); Mongoose reads the result.
-    let (status, updated) = send(
-        &server,
-        Method::PATCH,
-        &format!("/api/models/acme/User/documents/{id}"),
-        Some(json!({"$set": {"role": "admin"}})),
-    )
-    .await;
+    let (status, updated) = server
+        .send(
+            Method::PATCH,
+            &format!("/api/models/acme/User/documents/{id}"),
+            Some(json!({"$set": {"role": "admin"}})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{updated}");
     let raw = users
         .find_one(doc! {"_id": first.get_object_id("_id").unwrap()})
@@ -230,13 +215,13 @@ async fn wait_for(server: &TestServer, what: &str, done: Box<dyn Fn() -> bool + 
 async fn an_outage_is_503s_and_health_unhealthy_then_recovers_without_a_restart() {
     let mut mongo = SecantusServer::start().await;
     let server = Arc::new(serve(&mongo).await);
-    let (status, created) = send(
-        &server,
-        Method::POST,
-        "/api/models/acme/User/documents",
-        Some(json!({"email": "a@b.io", "username": "a", "firstName": "A", "lastName": "B"})),
-    )
-    .await;
+    let (status, created) = server
+        .send(
+            Method::POST,
+            "/api/models/acme/User/documents",
+            Some(json!({"email": "a@b.io", "username": "a", "firstName": "A", "lastName": "B"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let path = format!(
         "/api/models/acme/User/documents/{}",
@@ -297,7 +282,7 @@ async fn an_outage_is_503s_and_health_unhealthy_then_recovers_without_a_restart(
         Box::new(move || refused.load(Ordering::Relaxed) >= 5),
     )
     .await;
-    let (status, health) = send(&server, Method::GET, "/api/models/health", None).await;
+    let (status, health) = server.send(Method::GET, "/api/models/health", None).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{health}");
     assert_eq!(health["status"], "unhealthy", "{health}");
     assert_eq!(health["checks"]["store"]["status"], "unhealthy", "{health}");
@@ -319,7 +304,7 @@ async fn an_outage_is_503s_and_health_unhealthy_then_recovers_without_a_restart(
             "only 200s and 503s with Retry-After: {others:?}"
         );
     }
-    let (status, health) = send(&server, Method::GET, "/api/models/health", None).await;
+    let (status, health) = server.send(Method::GET, "/api/models/health", None).await;
     assert_eq!(
         (status, &health["status"]),
         (StatusCode::OK, &json!("healthy")),
@@ -336,13 +321,13 @@ async fn stats_and_health_report_the_shared_pool() {
     let mongo = SecantusServer::start().await;
     let server = serve(&mongo).await;
     for tenant in ["t1", "t2", "t3"] {
-        let (status, body) = send(
-            &server,
-            Method::GET,
-            &format!("/api/models/{tenant}/User/documents"),
-            None,
-        )
-        .await;
+        let (status, body) = server
+            .send(
+                Method::GET,
+                &format!("/api/models/{tenant}/User/documents"),
+                None,
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "{body}");
     }
     let stats = server.stats().await;
@@ -355,7 +340,7 @@ async fn stats_and_health_report_the_shared_pool() {
     );
     assert_eq!(stats["connections"]["totalConnections"], 3, "{stats}");
     assert_eq!(stats["registry"]["backend"], "mongodb");
-    let (_, health) = send(&server, Method::GET, "/api/models/health", None).await;
+    let (_, health) = server.send(Method::GET, "/api/models/health", None).await;
     assert_eq!(health["checks"]["store"]["backend"], "mongodb", "{health}");
     assert_eq!(health["checks"]["store"]["pool"]["maxSize"], 7, "{health}");
 }
@@ -364,20 +349,22 @@ async fn stats_and_health_report_the_shared_pool() {
 async fn text_search_on_a_server_without_text_indexes_is_a_clear_400() {
     let mongo = SecantusServer::start().await;
     let server = serve(&mongo).await;
-    let (status, model) = send(&server, Method::GET, "/api/models/acme/Product", None).await;
+    let (status, model) = server
+        .send(Method::GET, "/api/models/acme/Product", None)
+        .await;
     assert_eq!(
         status,
         StatusCode::OK,
         "the model is served without its text index: {model}"
     );
     assert_eq!(model["indexErrors"][0]["index"], "name_text", "{model}");
-    let (status, body) = send(
-        &server,
-        Method::POST,
-        "/api/models/acme/Product/documents/query",
-        Some(json!({"filter": {"$text": {"$search": "red"}}})),
-    )
-    .await;
+    let (status, body) = server
+        .send(
+            Method::POST,
+            "/api/models/acme/Product/documents/query",
+            Some(json!({"filter": {"$text": {"$search": "red"}}})),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["error"]["code"], "text_index_required", "{body}");
 }
@@ -397,13 +384,13 @@ async fn a_tenant_with_a_dedicated_uri_lives_on_its_own_deployment() {
         .await
         .unwrap();
     let server = serve(&shared).await;
-    let (status, body) = send(
-        &server,
-        Method::POST,
-        "/api/models/vip/User/documents",
-        Some(json!({"email": "v@i.p", "username": "vip", "firstName": "V", "lastName": "P"})),
-    )
-    .await;
+    let (status, body) = server
+        .send(
+            Method::POST,
+            "/api/models/vip/User/documents",
+            Some(json!({"email": "v@i.p", "username": "vip", "firstName": "V", "lastName": "P"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let count = |client: Client| async move {
         client
@@ -419,6 +406,8 @@ async fn a_tenant_with_a_dedicated_uri_lives_on_its_own_deployment() {
         "written to the dedicated deployment"
     );
     assert_eq!(count(control).await, 0, "not to the shared one");
-    let (status, body) = send(&server, Method::DELETE, "/api/models/connection/vip", None).await;
+    let (status, body) = server
+        .send(Method::DELETE, "/api/models/connection/vip", None)
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }

@@ -209,6 +209,17 @@ impl TestServer {
         (status, json)
     }
 
+    /// A request with an optional JSON body.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let text = body.map(|b| b.to_string());
+        self.request(method, path, text.as_deref()).await
+    }
+
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
         self.request(Method::GET, path, None).await
     }
