@@ -393,7 +393,12 @@ impl Registry {
             let Some(stored) = store.get(&compiled.spec, id).await? else {
                 return Err(RegistryError::DocumentNotFound(id.to_owned()));
             };
-            let changed = change(&stored.doc)?;
+            let mut changed = change(&stored.doc)?;
+            // `__v` counts the document's writes, on every engine (Mongoose's
+            // `optimisticConcurrency`; MongoDB's store compares and sets it).
+            if let Some(fields) = changed.as_object_mut() {
+                fields.insert("__v".to_owned(), Value::from(stored.revision + 1));
+            }
             match store
                 .replace(&compiled.spec, id, stored.revision, &changed)
                 .await

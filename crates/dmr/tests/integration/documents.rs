@@ -58,6 +58,7 @@ async fn create_get_replace_update_delete() {
         "createdAt kept"
     );
     assert_eq!(replaced["fullName"], "Grace L1");
+    assert_eq!(replaced["__v"], 1, "__v counts writes");
 
     let (status, updated) = server
         .send(
@@ -70,6 +71,9 @@ async fn create_get_replace_update_delete() {
     assert_eq!(updated["lastName"], "Hopper", "setters apply to updates");
     assert!(updated.get("lastLogin").is_none());
     assert_ne!(updated["updatedAt"], created["updatedAt"]);
+    assert_eq!(updated["__v"], 2);
+    let (_, read_back) = server.get(&format!("{USERS}/{id}")).await;
+    assert_eq!(read_back["__v"], 2, "what was answered is what is stored");
 
     // A plain object is a $set.
     let (status, updated) = server
