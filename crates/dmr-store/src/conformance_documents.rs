@@ -341,6 +341,23 @@ pub async fn sort_orders_across_types_and_paginates(backend: &dyn Backend) {
     let tags = Filter::parse(&json!({"tags": {"$exists": true}}), &Limits::default()).unwrap();
     let page = find(store.as_ref(), &tags, &Sort::default(), 1, 2).await;
     assert_eq!(ids(&page), [id(1), id(2)]);
+    // Any skip and limit a client can send: a page past the end is empty, not an error
+    // (SQL engines take signed 64-bit bounds), whether the engine or the store paginates.
+    let by_n = Sort::parse(&json!({"n": 1})).unwrap();
+    for (filter, sort) in [(&Filter::All, &by_n), (&tags, &Sort::default())] {
+        assert!(
+            find(store.as_ref(), filter, sort, u64::MAX, 10)
+                .await
+                .is_empty()
+        );
+        assert!(
+            find(store.as_ref(), filter, sort, 1 << 63, u64::MAX)
+                .await
+                .is_empty()
+        );
+        let all = find(store.as_ref(), filter, sort, 0, u64::MAX).await;
+        assert!(!all.is_empty());
+    }
     store.close().await;
 }
 
