@@ -5,9 +5,11 @@ mod error;
 mod extract;
 mod handlers;
 mod middleware;
+mod openapi;
 mod routes;
 mod state;
 
 pub use error::{ApiError, ErrorCode};
-pub use routes::router;
+pub use openapi::{DOCS_PATH, DOCUMENT_PATH};
+pub use routes::{openapi_document, router};
 pub use state::{AppState, HttpConfig, RequestCounters, ServiceInfo};

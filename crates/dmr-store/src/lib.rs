@@ -19,5 +19,5 @@ pub use spec::{
     CollectionSpec, EnsuredCollection, FindQuery, IndexFailure, PoolStats, Stored, TenantRecord,
     WriteOutcome,
 };
-pub use tenant::{TenantId, TenantIdError};
+pub use tenant::{MAX_TENANT_ID_LEN, RESERVED_TENANT_IDS, TenantId, TenantIdError};
 pub use traits::{Backend, TenantStore};

@@ -1,4 +1,5 @@
 pub mod cache;
+pub mod docs;
 pub mod documents;
 pub mod fallback;
 pub mod info;

@@ -1,0 +1,153 @@
+//! The OpenAPI 3.1 document of the API, served at `/openapi.json` and browsable at `/docs`.
+//!
+//! It is derived, not written: `routes.rs` registers every API route through utoipa-axum's
+//! `routes!`, which takes the path and the methods from the handler's `#[utoipa::path]`
+//! (a handler without one does not compile there), and `finish` adds what the layers do to
+//! every route. `routes::tests` checks that the router and the document list the same
+//! routes.
+
+pub(crate) mod params;
+pub(crate) mod reports;
+pub(crate) mod responses;
+pub(crate) mod schemas;
+
+use utoipa::OpenApi;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{self, RefOr, SecurityRequirement};
+
+use crate::error::{ErrorBody, ErrorCode, ErrorDetail};
+use responses::{InternalError, PayloadTooLarge, RequestTimeout, TooManyRequests};
+
+/// Where the document and its browsable page are served (not themselves in the document).
+pub const DOCUMENT_PATH: &str = "/openapi.json";
+pub const DOCS_PATH: &str = "/docs";
+
+/// Security scheme names.
+pub const BEARER: &str = "bearerAuth";
+pub const API_KEY: &str = "apiKey";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Distributed Model Registry",
+        description = "A multi-tenant model registry: schema-defined models served to many \
+            tenants, each in its own database, and the tenants' documents, validated by the \
+            model. Every error is `{\"error\": {\"message\", \"status\", \"code\", \
+            \"timestamp\", \"details\"?}}` with `code` from the stable `ErrorCode` table.",
+        license(name = "ISC", identifier = "ISC"),
+    ),
+    tags(
+        (name = "service", description = "What the process is and whether it lives."),
+        (name = "monitoring", description = "Deep health and statistics of the registry."),
+        (name = "models", description = "Model definitions and their compiled, cached form per tenant."),
+        (name = "cache", description = "Cache invalidation and tenant connections (admin)."),
+        (name = "documents", description = "A tenant's documents, validated by the model; \
+            queries are a documented subset of MongoDB's (docs/query-language.md)."),
+    ),
+    components(schemas(ErrorBody, ErrorDetail, ErrorCode)),
+)]
+pub struct ApiDoc;
+
+/// Completes the document the router collected: the reusable error responses, the
+/// security schemes, and the responses every route owes to a layer rather than to its
+/// handler.
+pub fn finish(mut doc: openapi::OpenApi) -> openapi::OpenApi {
+    let components = doc.components.get_or_insert_with(Default::default);
+    for (name, response) in responses::all() {
+        components.responses.insert(name.to_owned(), response);
+    }
+    components.add_security_scheme(
+        BEARER,
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .description(Some(
+                    "`Authorization: Bearer <key>`: the admin key (`ADMIN_API_KEY`) for the \
+                     admin routes (cache, connection, schema reload, monitoring), or a \
+                     tenant key for that tenant's routes.",
+                ))
+                .build(),
+        ),
+    );
+    components.add_security_scheme(
+        API_KEY,
+        SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+            "X-API-Key",
+            "The same keys, in `X-API-Key`.",
+        ))),
+    );
+
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let api = path.starts_with("/api/");
+        for operation in operations(item) {
+            if let Some(RefOr::T(body)) = &mut operation.request_body {
+                optional_is_not_nullable(body);
+            }
+            let has_body = operation.request_body.is_some();
+            let responses = &mut operation.responses.responses;
+            let mut owe = |status: u16, name: &str| {
+                responses
+                    .entry(status.to_string())
+                    .or_insert_with(|| RefOr::Ref(openapi::Ref::from_response_name(name)));
+            };
+            // The observe layer's deadline and the panic catcher wrap every route.
+            owe(408, short_name::<RequestTimeout>());
+            owe(500, short_name::<InternalError>());
+            if has_body {
+                owe(413, short_name::<PayloadTooLarge>());
+            }
+            if api {
+                // The rate limiter and the key check cover `/api/`.
+                owe(429, short_name::<TooManyRequests>());
+                operation.security = Some(vec![
+                    SecurityRequirement::new(BEARER, Vec::<String>::new()),
+                    SecurityRequirement::new(API_KEY, Vec::<String>::new()),
+                ]);
+            }
+        }
+    }
+    doc
+}
+
+/// utoipa writes an optional body (`Option<T>`) as `T | null`; an optional body here may
+/// be absent (an empty body is the defaults), and a JSON `null` is refused like any other
+/// non-object.
+fn optional_is_not_nullable(body: &mut openapi::request_body::RequestBody) {
+    use openapi::schema::{Schema, SchemaType, Type};
+    if matches!(body.required, Some(openapi::Required::True)) {
+        return;
+    }
+    for content in body.content.values_mut() {
+        let RefOr::T(content) = content else { continue };
+        let Some(RefOr::T(Schema::OneOf(one_of))) = &mut content.schema else {
+            continue;
+        };
+        let is_null = |s: &RefOr<Schema>| matches!(s, RefOr::T(Schema::Object(o)) if o.schema_type == SchemaType::Type(Type::Null));
+        if one_of.items.len() == 2 && one_of.items.iter().any(is_null) {
+            let kept = one_of.items.iter().find(|s| !is_null(s)).cloned();
+            content.schema = kept;
+        }
+    }
+}
+
+fn short_name<T>() -> &'static str {
+    std::any::type_name::<T>()
+        .rsplit("::")
+        .next()
+        .unwrap_or_default()
+}
+
+fn operations(item: &mut openapi::PathItem) -> impl Iterator<Item = &mut openapi::path::Operation> {
+    [
+        item.get.as_mut(),
+        item.put.as_mut(),
+        item.post.as_mut(),
+        item.delete.as_mut(),
+        item.options.as_mut(),
+        item.head.as_mut(),
+        item.patch.as_mut(),
+        item.trace.as_mut(),
+    ]
+    .into_iter()
+    .flatten()
+}
