@@ -32,7 +32,7 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(cache::invalidate_tenant))
         .routes(routes!(cache::close_connection))
         .routes(routes!(models::tenant_models))
-        .routes(routes!(models::test_operation))
+        .routes(routes!(models::test_operation, models::model_named_test))
         .routes(routes!(models::model))
         .routes(routes!(documents::create, documents::list))
         .routes(routes!(documents::create_many))

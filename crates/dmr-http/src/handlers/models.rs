@@ -13,9 +13,7 @@ use utoipa::ToSchema;
 use crate::error::{ApiError, ErrorCode, ErrorDetail};
 use crate::extract::{Tenant, TenantModel, check_model_name, json_body};
 use crate::openapi::reports;
-use crate::openapi::responses::{
-    BadRequest, InternalError, NotFound, ServiceUnavailable, UnprocessableEntity,
-};
+use crate::openapi::responses::{BadRequest, NotFound, ServiceUnavailable, UnprocessableEntity};
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -170,13 +168,42 @@ pub struct ModelAnswer<'a> {
         (status = 200, description = "The compiled model.", body = ModelAnswer),
         (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
-        (status = 500, response = InternalError),
         (status = 503, response = ServiceUnavailable),
     ),
 )]
 pub async fn model(State(state): State<AppState>, path: TenantModel) -> Result<Response, ApiError> {
-    let tenant = &path.tenant;
-    let compiled = state.registry.model(tenant, path.model()).await?;
+    model_answer(&state, &path.tenant, path.model()).await
+}
+
+/// The model named `test`.
+///
+/// `POST /api/models/{tenant_id}/test` is a route of its own, so without this one a `GET`
+/// of the model named `test` would answer 405 (the Node registry routes it to the model).
+#[utoipa::path(
+    get,
+    path = "/api/models/{tenant_id}/test",
+    tag = "models",
+    params(Tenant),
+    responses(
+        (status = 200, description = "The compiled model.", body = ModelAnswer),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 503, response = ServiceUnavailable),
+    ),
+)]
+pub async fn model_named_test(
+    State(state): State<AppState>,
+    Tenant(tenant): Tenant,
+) -> Result<Response, ApiError> {
+    model_answer(&state, &tenant, "test").await
+}
+
+async fn model_answer(
+    state: &AppState,
+    tenant: &dmr_store::TenantId,
+    name: &str,
+) -> Result<Response, ApiError> {
+    let compiled = state.registry.model(tenant, name).await?;
     Ok(Json(ModelAnswer {
         tenant_id: tenant.as_str(),
         model_name: compiled.name(),

@@ -11,6 +11,7 @@ mod documents;
 mod fail_safe;
 mod fleet;
 mod logs;
+mod openapi;
 mod seed_routes;
 mod services;
 mod shutdown;
