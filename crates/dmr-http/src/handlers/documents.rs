@@ -16,6 +16,7 @@ use utoipa::ToSchema;
 use crate::error::{ApiError, ErrorCode, ErrorDetail};
 use crate::extract::{DocumentId, TenantModel, json_body};
 use crate::openapi::params::{FilterParam, ListParams};
+use crate::openapi::query::{Filter, ProjectionSpec, SortSpec, Update};
 use crate::openapi::responses::{BadRequest, Conflict, NotFound, ServiceUnavailable};
 use crate::openapi::schemas::{Document, DocumentBody, ProjectedDocument};
 use crate::state::AppState;
@@ -251,14 +252,11 @@ fn find_request_from_params(params: &HashMap<String, String>) -> Result<FindRequ
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QueryBody {
-    /// A MongoDB-style filter (docs/query-language.md).
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<Filter>)]
     filter: Option<Value>,
-    /// `{"a": 1, "b": -1}` (or `"asc"`/`"desc"`), or Mongoose's string form `"a -b"`.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<SortSpec>)]
     sort: Option<Value>,
-    /// Fields to include (`1`) or exclude (`0`).
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<ProjectionSpec>)]
     projection: Option<Value>,
     skip: Option<u64>,
     /// Over `MAX_PAGE_SIZE` is 400 `limit_exceeded`; default `DEFAULT_PAGE_SIZE`.
@@ -425,8 +423,7 @@ pub async fn replace(
     path = "/api/models/{tenant_id}/{model_name}/documents/{id}",
     tag = "documents",
     params(TenantModel, DocumentId),
-    request_body(content = DocumentBody, content_type = "application/json",
-        description = "Update operators (`{\"$inc\": {\"inventory.quantity\": 1}}`) or             fields to set."),
+    request_body(content = Update, content_type = "application/json"),
     responses(
         (status = 200, description = "The updated document.", body = Document),
         (status = 400, response = BadRequest),

@@ -7,6 +7,7 @@
 //! routes.
 
 pub(crate) mod params;
+pub(crate) mod query;
 pub(crate) mod reports;
 pub(crate) mod responses;
 pub(crate) mod schemas;
@@ -44,7 +45,15 @@ pub const API_KEY: &str = "apiKey";
         (name = "documents", description = "A tenant's documents, validated by the model; \
             queries are a documented subset of MongoDB's (docs/query-language.md)."),
     ),
-    components(schemas(ErrorBody, ErrorDetail, ErrorCode)),
+    components(schemas(
+        ErrorBody,
+        ErrorDetail,
+        ErrorCode,
+        query::Filter,
+        query::Update,
+        query::SortSpec,
+        query::ProjectionSpec,
+    )),
 )]
 pub struct ApiDoc;
 

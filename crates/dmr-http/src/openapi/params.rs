@@ -3,11 +3,12 @@
 //! rules the validators apply (the unit tests below hold them to it).
 
 use dmr_store::{MAX_TENANT_ID_LEN, RESERVED_TENANT_IDS};
-use serde_json::{Value, json};
-use utoipa::IntoParams;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
-use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
-use utoipa::openapi::{ContentBuilder, Required};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::{ContentBuilder, Ref, Required};
+use utoipa::{IntoParams, ToSchema};
+
+use super::query::{Filter, ProjectionSpec, SortSpec};
 
 use crate::extract::{DocumentId, Tenant, TenantModel};
 
@@ -101,8 +102,9 @@ impl IntoParams for DocumentId {
     }
 }
 
-/// A query parameter whose value is JSON (`?filter={"age":{"$gte":21}}`).
-fn json_query_param(name: &str, description: &str, schema: Schema, example: Value) -> Parameter {
+/// A query parameter whose value is JSON (`?filter={"age":{"$gte":21}}`), of one of the
+/// query-language schemas.
+fn json_query_param<T: ToSchema>(name: &str, description: &str) -> Parameter {
     ParameterBuilder::new()
         .name(name)
         .parameter_in(ParameterIn::Query)
@@ -111,8 +113,7 @@ fn json_query_param(name: &str, description: &str, schema: Schema, example: Valu
         .content(
             "application/json",
             ContentBuilder::new()
-                .schema(Some(schema))
-                .example(Some(example))
+                .schema(Some(Ref::from_schema_name(T::name())))
                 .build(),
         )
         .build()
@@ -135,22 +136,14 @@ fn whole_number_param(name: &str, description: &str) -> Parameter {
         .build()
 }
 
-fn any_object() -> Schema {
-    ObjectBuilder::new().schema_type(Type::Object).into()
-}
-
 /// `filter` alone: `GET .../documents/count`.
 pub(crate) struct FilterParam;
 
 fn filter_param() -> Parameter {
-    json_query_param(
+    json_query_param::<Filter>(
         "filter",
-        "A MongoDB-style filter, as JSON (docs/query-language.md). `$where`, `$function`, \
-         `$accumulator`, `$expr` and unknown operators are 400 `invalid_query` naming the \
-         operator; values are cast by the model (400 `validation_failed` when they cannot \
-         be). Malformed JSON is 400 `invalid_json`.",
-        any_object(),
-        json!({ "role": "admin", "age": { "$gte": 21 } }),
+        "A filter, as JSON. Values are cast by the model (400 `validation_failed` when \
+         they cannot be); malformed JSON is 400 `invalid_json`.",
     )
 }
 
@@ -166,27 +159,10 @@ pub(crate) struct ListParams;
 
 impl IntoParams for ListParams {
     fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-        let sort: Schema = ObjectBuilder::new()
-            .schema_type(SchemaType::from_iter([Type::Object, Type::String]))
-            .description(Some(
-                "`{\"a\": 1, \"b\": -1}` (or `\"asc\"`/`\"desc\"`), or Mongoose's string \
-                 form `\"a -b\"`",
-            ))
-            .into();
         vec![
             filter_param(),
-            json_query_param(
-                "sort",
-                "Sort keys, most significant first, as JSON.",
-                sort,
-                json!({ "createdAt": -1 }),
-            ),
-            json_query_param(
-                "projection",
-                "Fields to include (`1`) or exclude (`0`), as JSON.",
-                any_object(),
-                json!({ "email": 1, "username": 1 }),
-            ),
+            json_query_param::<SortSpec>("sort", "Sort keys, as JSON."),
+            json_query_param::<ProjectionSpec>("projection", "A projection, as JSON."),
             whole_number_param("skip", "Documents to skip (default 0)."),
             whole_number_param(
                 "limit",
