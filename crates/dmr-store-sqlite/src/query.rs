@@ -287,7 +287,10 @@ mod tests {
         assert_eq!(fts_query("-blue"), r#""""#);
         assert_eq!(fts_query(r#"a"b"#), r#"("a""b")"#);
         assert_eq!(fts_query("red\0"), r#"("red")"#);
-        assert_eq!(fts_query("-\0blue red\u{1}hat"), r#"("red hat") NOT "blue""#);
+        assert_eq!(
+            fts_query("-\0blue red\u{1}hat"),
+            r#"("red hat") NOT "blue""#
+        );
         assert_eq!(fts_query("\0"), r#""""#);
     }
 }

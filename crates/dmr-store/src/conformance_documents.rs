@@ -281,7 +281,12 @@ pub async fn text_search_uses_the_text_index(backend: &dyn Backend) {
     assert_eq!(found, [id(0)]);
     // A control character separates words, as in the documents; it is never a store
     // error (FTS5 ends a string at a NUL).
-    for q in ["red\u{0}", "\"red\u{0}\"", "\u{0}red\u{1}", "-\u{0}blue red"] {
+    for q in [
+        "red\u{0}",
+        "\"red\u{0}\"",
+        "\u{0}red\u{1}",
+        "-\u{0}blue red",
+    ] {
         let found = ids(&find(store.as_ref(), &search(q), &Sort::default(), 0, 100).await);
         assert_eq!(found, [id(0), id(2), id(5)], "{q:?}");
     }
