@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a clean clone: installs the services the tests start where
-# missing, then runs every test of the workspace. Extra arguments go to the test runner.
+# missing, runs every test of the workspace, then the OpenAPI-driven fuzz run of the
+# release build. Extra arguments go to the test runner.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,3 +12,6 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
     cargo test --workspace --no-fail-fast "$@"
 fi
+
+# The API against its OpenAPI document: the release build, fuzzed (docs/fuzzing.md).
+scripts/fuzz-api.sh
