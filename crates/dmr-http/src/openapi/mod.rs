@@ -17,7 +17,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::openapi::{self, RefOr, SecurityRequirement};
 
 use crate::error::{ErrorBody, ErrorCode, ErrorDetail};
-use responses::{InternalError, PayloadTooLarge, RequestTimeout, TooManyRequests};
+use responses::{InternalError, NotFound, PayloadTooLarge, RequestTimeout, TooManyRequests};
 
 /// Where the document and its browsable page are served (not themselves in the document).
 pub const DOCUMENT_PATH: &str = "/openapi.json";
@@ -88,6 +88,7 @@ pub fn finish(mut doc: openapi::OpenApi) -> openapi::OpenApi {
 
     for (path, item) in doc.paths.paths.iter_mut() {
         let api = path.starts_with("/api/");
+        let templated = path.contains('{');
         for operation in operations(item) {
             if let Some(RefOr::T(body)) = &mut operation.request_body {
                 optional_is_not_nullable(body);
@@ -104,6 +105,10 @@ pub fn finish(mut doc: openapi::OpenApi) -> openapi::OpenApi {
             owe(500, short_name::<InternalError>());
             if has_body {
                 owe(413, short_name::<PayloadTooLarge>());
+            }
+            if templated {
+                // An empty path segment matches no route: 404 `route_not_found`.
+                owe(404, short_name::<NotFound>());
             }
             if api {
                 // The rate limiter and the key check cover `/api/`.
@@ -159,4 +164,71 @@ fn operations(item: &mut openapi::PathItem) -> impl Iterator<Item = &mut openapi
     ]
     .into_iter()
     .flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use crate::routes::openapi_document;
+
+    fn refs<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(r)) = m.get("$ref") {
+                    out.push(r);
+                }
+                m.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn every_reference_resolves() {
+        let doc = serde_json::to_value(openapi_document()).unwrap();
+        let mut all = Vec::new();
+        refs(&doc, &mut all);
+        assert!(all.len() > 50, "{}", all.len());
+        for r in all {
+            let pointer = r
+                .strip_prefix('#')
+                .unwrap_or_else(|| panic!("external {r}"));
+            assert!(doc.pointer(pointer).is_some(), "{r} does not resolve");
+        }
+    }
+
+    #[test]
+    fn the_layers_answers_are_on_every_route() {
+        let doc = serde_json::to_value(openapi_document()).unwrap();
+        let mut operations = 0;
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                operations += 1;
+                let responses = op["responses"].as_object().unwrap();
+                let has = |status: &str| responses.contains_key(status);
+                let at = format!("{method} {path}");
+                assert!(has("408") && has("500"), "{at}");
+                assert_eq!(has("413"), op.get("requestBody").is_some(), "{at}");
+                assert_eq!(has("429"), path.starts_with("/api/"), "{at}");
+                assert_eq!(
+                    op.get("security").is_some(),
+                    path.starts_with("/api/"),
+                    "{at}"
+                );
+                if path.contains('{') {
+                    assert!(has("404"), "{at}");
+                }
+                // Every error status is one of the shared error responses (but deep
+                // health's 503, which is its report).
+                for (status, response) in responses {
+                    if status.starts_with(['4', '5']) && path != "/api/models/health" {
+                        assert!(response.get("$ref").is_some(), "{at} {status}");
+                    }
+                }
+            }
+        }
+        assert_eq!(operations, 22);
+    }
 }
