@@ -1,6 +1,6 @@
-//! The parameters of the document, written next to nothing else: each extractor documents
-//! what it validates (`params(Tenant)` in a handler's `#[utoipa::path]`), with the same
-//! rules the validators apply (the unit tests below hold them to it).
+//! The parameters of the document. Each extractor documents what it validates
+//! (`params(Tenant)` in a handler's `#[utoipa::path]`), with the rules the validators
+//! apply, built from their constants (the unit tests below hold them to the validators).
 
 use dmr_store::{MAX_TENANT_ID_LEN, RESERVED_TENANT_IDS};
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
@@ -249,6 +249,15 @@ mod tests {
         assert_eq!(
             pattern_of(&DocumentId::into_params(|| None)[0]),
             DOCUMENT_ID_PATTERN
+        );
+        // The test route's body names a model too.
+        let body = serde_json::to_value(
+            <crate::handlers::models::TestRequest as utoipa::PartialSchema>::schema(),
+        )
+        .unwrap();
+        assert_eq!(
+            body["properties"]["modelName"]["pattern"],
+            MODEL_NAME_PATTERN
         );
     }
 }
