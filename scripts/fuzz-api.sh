@@ -28,12 +28,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The real server on a free port with its own data; the rate limiter would throttle the
+# The real server on a free port with its own data, in a clean environment and away from
+# any .env (no Redis or MongoDB of the developer's); the rate limiter would throttle the
 # run, so its budget is lifted.
-env NODE_ENV=development HOST=127.0.0.1 PORT=0 LOG_LEVEL=info \
-    DATA_DIR="$work/data" LOG_DIR="$work/logs" MODELS_DIR=models \
-    RATE_LIMIT_MAX_REQUESTS=100000000 \
-    target/release/dmr serve >"$work/server.log" 2>&1 &
+repo="$PWD"
+(
+    cd "$work"
+    exec env -i NODE_ENV=development HOST=127.0.0.1 PORT=0 LOG_LEVEL=info \
+        DATA_DIR="$work/data" LOG_DIR="$work/logs" MODELS_DIR="$repo/models" \
+        RATE_LIMIT_MAX_REQUESTS=100000000 \
+        "$repo/target/release/dmr" serve
+) >"$work/server.log" 2>&1 &
 server_pid=$!
 base=""
 for _ in $(seq 200); do
