@@ -12,9 +12,9 @@ pub(crate) mod reports;
 pub(crate) mod responses;
 pub(crate) mod schemas;
 
-use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{self, RefOr, SecurityRequirement};
+use utoipa::{OpenApi, ToResponse};
 
 use crate::error::{ErrorBody, ErrorCode, ErrorDetail};
 use responses::{InternalError, NotFound, PayloadTooLarge, RequestTimeout, TooManyRequests};
@@ -101,18 +101,18 @@ pub fn finish(mut doc: openapi::OpenApi) -> openapi::OpenApi {
                     .or_insert_with(|| RefOr::Ref(openapi::Ref::from_response_name(name)));
             };
             // The observe layer's deadline and the panic catcher wrap every route.
-            owe(408, short_name::<RequestTimeout>());
-            owe(500, short_name::<InternalError>());
+            owe(408, response_name::<RequestTimeout>());
+            owe(500, response_name::<InternalError>());
             if has_body {
-                owe(413, short_name::<PayloadTooLarge>());
+                owe(413, response_name::<PayloadTooLarge>());
             }
             if templated {
                 // An empty path segment matches no route: 404 `route_not_found`.
-                owe(404, short_name::<NotFound>());
+                owe(404, response_name::<NotFound>());
             }
             if api {
                 // The rate limiter and the key check cover `/api/`.
-                owe(429, short_name::<TooManyRequests>());
+                owe(429, response_name::<TooManyRequests>());
                 operation.security = Some(vec![
                     SecurityRequirement::new(BEARER, Vec::<String>::new()),
                     SecurityRequirement::new(API_KEY, Vec::<String>::new()),
@@ -144,11 +144,9 @@ fn optional_is_not_nullable(body: &mut openapi::request_body::RequestBody) {
     }
 }
 
-fn short_name<T>() -> &'static str {
-    std::any::type_name::<T>()
-        .rsplit("::")
-        .next()
-        .unwrap_or_default()
+/// The component name of an error response.
+fn response_name<T: for<'r> ToResponse<'r>>() -> &'static str {
+    T::response().0
 }
 
 fn operations(item: &mut openapi::PathItem) -> impl Iterator<Item = &mut openapi::path::Operation> {
