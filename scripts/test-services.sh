@@ -3,10 +3,12 @@
 #   redis-server  from Debian's package            -> DMR_REDIS_SERVER
 #   openssl       from Debian's package (test certificates for rediss://)
 #   secantusd-py  from PyPI (secantusdb), a MongoDB wire-protocol server -> DMR_SECANTUSD
+#   schemathesis  from PyPI, the OpenAPI-driven fuzzer of scripts/fuzz-api.sh -> DMR_SCHEMATHESIS
 # Source it (`. scripts/test-services.sh`); it installs only what is missing.
 set -euo pipefail
 
 SECANTUSDB_VERSION="0.7.0b3"
+SCHEMATHESIS_VERSION="4.32.5"
 DMR_TOOLS_DIR="${DMR_TOOLS_DIR:-$HOME/.cache/dmr-test-tools}"
 
 as_root() {
@@ -32,4 +34,10 @@ if ! "$venv/bin/secantusd-py" --help >/dev/null 2>&1; then
 fi
 DMR_SECANTUSD="$venv/bin/secantusd-py"
 
-export DMR_REDIS_SERVER DMR_SECANTUSD
+if [ "$("$venv/bin/st" --version 2>/dev/null)" != "st, version $SCHEMATHESIS_VERSION" ]; then
+    echo "test-services: installing schemathesis==$SCHEMATHESIS_VERSION into $venv" >&2
+    "$venv/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+DMR_SCHEMATHESIS="$venv/bin/st"
+
+export DMR_REDIS_SERVER DMR_SECANTUSD DMR_SCHEMATHESIS

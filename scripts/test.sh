@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a clean clone: installs the services the tests start where
-# missing, then runs every test of the workspace, then the HTTP suites again against
-# MongoDB. Extra arguments go to the test runner.
+# missing, runs every test of the workspace, then the HTTP suites again against MongoDB,
+# then the OpenAPI-driven fuzz run of the release build. Extra arguments go to the test
+# runner.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,3 +41,6 @@ else
     echo "test.sh: the MongoDB pass needs cargo-nextest (cargo install cargo-nextest)" >&2
     exit 1
 fi
+
+# The API against its OpenAPI document: the release build, fuzzed (docs/fuzzing.md).
+scripts/fuzz-api.sh

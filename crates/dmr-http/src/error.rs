@@ -9,7 +9,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use dmr_registry::RegistryError;
 use dmr_store::{StoreError, iso_millis};
+use serde::{Serialize, Serializer};
 use serde_json::json;
+use utoipa::ToSchema;
 
 /// The error-code table: code, HTTP status. Adding a variant means adding its row here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,23 +162,82 @@ impl ApiError {
         }
     }
 
-    /// The JSON body, also used where a whole response is not wanted (per-model failures).
+    /// The JSON body, as a value.
     pub fn body(&self) -> serde_json::Value {
-        let status = self.code.status();
-        let mut body = json!({
-            "error": {
-                "message": self.message,
-                "status": status.as_u16(),
-                "code": self.code.as_str(),
-                "timestamp": iso_millis(SystemTime::now()),
-            }
-        });
-        if let Some(details) = &self.details {
-            body["error"]["details"] = details.clone();
+        json!({ "error": self.detail() })
+    }
+
+    /// The body's `error` object, also used where a whole response is not wanted (a failed
+    /// document of a bulk insert, a model that failed to compile).
+    pub fn detail(&self) -> ErrorDetail {
+        self.clone().into_detail()
+    }
+
+    fn into_detail(self) -> ErrorDetail {
+        ErrorDetail {
+            message: self.message,
+            status: self.code.status().as_u16(),
+            code: self.code,
+            timestamp: iso_millis(SystemTime::now()),
+            details: self.details,
         }
-        body
     }
 }
+
+/// Every error response's body: the seed's `{error: {message, status, timestamp}}` plus
+/// `code` (and `details` where there are particulars).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorDetail {
+    /// For people; the wording may change.
+    pub message: String,
+    /// The response's HTTP status.
+    #[schema(minimum = 400, maximum = 599)]
+    pub status: u16,
+    pub code: ErrorCode,
+    /// When the error happened (UTC, milliseconds).
+    #[schema(format = DateTime)]
+    pub timestamp: String,
+    /// Machine-readable particulars: Mongoose's ValidationError for `validation_failed`,
+    /// `{index, keyPattern, keyValue}` for `duplicate_key`, `{operator}` for an operator
+    /// refused by `invalid_query`, the list of `file:line:column: reason` for
+    /// `model_files_invalid`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<serde_json::Value>,
+}
+
+/// Clients match on the code, so it is written as its stable string.
+impl Serialize for ErrorCode {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// The document lists the table itself: every code, with its status.
+impl utoipa::PartialSchema for ErrorCode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        let table: Vec<String> = Self::ALL
+            .iter()
+            .map(|code| format!("`{}` ({})", code.as_str(), code.status().as_u16()))
+            .collect();
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(Self::ALL.iter().map(|code| code.as_str())))
+            .description(Some(format!(
+                "Stable error code; clients match on it. {}.",
+                table.join(", ")
+            )))
+            .into()
+    }
+}
+
+impl ToSchema for ErrorCode {}
 
 impl From<RegistryError> for ApiError {
     fn from(e: RegistryError) -> Self {
@@ -225,7 +286,13 @@ impl IntoResponse for ApiError {
         if status.is_server_error() {
             tracing::error!(code = self.code.as_str(), error = %self.message, "request failed");
         }
-        let mut response = (status, Json(self.body())).into_response();
+        let mut response = (
+            status,
+            Json(ErrorBody {
+                error: self.into_detail(),
+            }),
+        )
+            .into_response();
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response
                 .headers_mut()

@@ -1,7 +1,9 @@
 //! The one place where routes are assembled: one table of method, path, who may call it
 //! and handler. The router is built from it, and so is `route_table()`, which the
 //! isolation-matrix test compares with its own expectations: a route cannot be added
-//! without an access rule, nor without the test knowing it.
+//! without an access rule, nor without the test knowing it. The OpenAPI document is built
+//! from the same handlers' `#[utoipa::path]` annotations (`api_routes`), and a test holds
+//! the table and the document equal: a route cannot be added undocumented either.
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -9,11 +11,15 @@ use axum::handler::Handler;
 use axum::http::Method;
 use axum::routing::{MethodFilter, on};
 use tower_http::catch_panic::CatchPanicLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::{Access, Guarded};
 use crate::edge::{BrowserHeadersLayer, LimitsLayer};
-use crate::handlers::{api_keys, cache, documents, fallback, info, models, monitoring};
+use crate::handlers::{api_keys, cache, docs, documents, fallback, info, models, monitoring};
 use crate::middleware;
+use crate::openapi::{self, ApiDoc};
 use crate::state::{AppState, HttpConfig};
 
 /// One row of the route table.
@@ -126,6 +132,13 @@ fn table<R: Routes>(routes: R) -> R {
             Tenant,
             models::test_operation,
         )
+        // A model named `test`: the seed routes this GET to the model, not to the operation.
+        .add(
+            Method::GET,
+            "/api/models/{tenant_id}/test",
+            Tenant,
+            models::model_named_test,
+        )
         .add(
             Method::GET,
             "/api/models/{tenant_id}/{model_name}",
@@ -169,6 +182,7 @@ pub fn route_table() -> Vec<RouteInfo> {
 pub fn router(state: AppState, config: &HttpConfig) -> Router {
     table(Building(Router::new()))
         .0
+        .merge(docs::routes(&openapi_document()))
         .fallback(fallback::not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed)
         .layer(CatchPanicLayer::custom(middleware::panic_response))
@@ -182,9 +196,75 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
         .with_state(state)
 }
 
+/// The document's source: every handler of the table, through `routes!`, which takes each
+/// path and method from the handler's `#[utoipa::path]` (a handler without one does not
+/// compile here). Only the document is kept; the router is the table's.
+fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(info::root))
+        .routes(routes!(info::health))
+        .routes(routes!(monitoring::health))
+        .routes(routes!(monitoring::stats))
+        .routes(routes!(models::schemas))
+        .routes(routes!(models::reload))
+        .routes(routes!(cache::invalidate_all))
+        .routes(routes!(cache::invalidate_tenant))
+        .routes(routes!(cache::close_connection))
+        .routes(routes!(api_keys::issue, api_keys::list))
+        .routes(routes!(api_keys::revoke))
+        .routes(routes!(models::tenant_models))
+        .routes(routes!(models::test_operation, models::model_named_test))
+        .routes(routes!(models::model))
+        .routes(routes!(documents::create, documents::list))
+        .routes(routes!(documents::create_many))
+        .routes(routes!(documents::query))
+        .routes(routes!(documents::count))
+        .routes(routes!(
+            documents::get,
+            documents::replace,
+            documents::update,
+            documents::delete
+        ))
+}
+
+/// The finished document, as `/openapi.json` serves it.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    let mut document = openapi::finish(api_routes().into_openapi());
+    openapi::apply_access(&mut document, &route_table());
+    document
+}
+
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
+
+    #[test]
+    fn the_document_lists_exactly_the_routes_of_the_table() {
+        let table: BTreeSet<(String, String)> = route_table()
+            .iter()
+            .map(|r| (r.method.to_string(), r.path.to_owned()))
+            .collect();
+        let document: BTreeSet<(String, String)> = openapi_document()
+            .paths
+            .paths
+            .iter()
+            .flat_map(|(path, item)| {
+                [
+                    ("GET", item.get.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                ]
+                .into_iter()
+                .filter(|(_, present)| *present)
+                .map(move |(method, _)| (method.to_owned(), path.clone()))
+            })
+            .collect();
+        assert_eq!(table, document);
+    }
 
     #[test]
     fn every_route_is_listed_once_and_tenant_routes_name_their_tenant() {

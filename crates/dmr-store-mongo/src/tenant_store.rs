@@ -180,7 +180,8 @@ impl TenantStore for MongoTenantStore {
             .collection(spec)
             .find(query::filter(q.filter, &spec.schema))
             .sort(query::sort(q.sort))
-            .skip(q.skip)
+            // BSON integers are signed: past i64::MAX there is nothing to skip to anyway.
+            .skip(q.skip.min(i64::MAX as u64))
             .limit(i64::try_from(q.limit).unwrap_or(i64::MAX))
             .await
             .map_err(fail)?;

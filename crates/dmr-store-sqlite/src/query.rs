@@ -186,6 +186,12 @@ pub(crate) fn fts_query(search: &str) -> String {
             term = &rest[..end];
             rest = &rest[end..];
         }
+        // A control character separates words (the tokenizer reads it so in documents);
+        // left in, a NUL would end FTS5's string: a syntax error, not a search.
+        let term: String = term
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
         let term = term.trim();
         if term.is_empty() {
             continue;
@@ -280,5 +286,11 @@ mod tests {
         );
         assert_eq!(fts_query("-blue"), r#""""#);
         assert_eq!(fts_query(r#"a"b"#), r#"("a""b")"#);
+        assert_eq!(fts_query("red\0"), r#"("red")"#);
+        assert_eq!(
+            fts_query("-\0blue red\u{1}hat"),
+            r#"("red hat") NOT "blue""#
+        );
+        assert_eq!(fts_query("\0"), r#""""#);
     }
 }

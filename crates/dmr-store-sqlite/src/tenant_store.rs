@@ -55,6 +55,9 @@ fn scan(
         clause.clause
     );
     if let Some((skip, limit)) = window {
+        // SQLite's LIMIT and OFFSET are signed 64-bit: a larger literal is a datatype
+        // mismatch, where the client only asked for a page past the end.
+        let (skip, limit) = (skip.min(i64::MAX as u64), limit.min(i64::MAX as u64));
         sql.push_str(&format!(" LIMIT {limit} OFFSET {skip}"));
     }
     let mut stmt = conn.prepare_cached(&sql).map_err(internal)?;

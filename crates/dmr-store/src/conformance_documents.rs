@@ -304,6 +304,22 @@ pub async fn text_search_uses_the_text_index(backend: &dyn Backend) {
     )
     .await);
     assert_eq!(found, [id(0)]);
+    // A control character separates words, as in the documents; it is never a store
+    // error (FTS5 ends a string at a NUL).
+    for q in [
+        "red\u{0}",
+        "\"red\u{0}\"",
+        "\u{0}red\u{1}",
+        "-\u{0}blue red",
+    ] {
+        let found = ids(&find(store.as_ref(), &search(q), &Sort::default(), 0, 100).await);
+        assert_eq!(found, [id(0), id(2), id(5)], "{q:?}");
+    }
+    assert!(
+        find(store.as_ref(), &search("\u{0}"), &Sort::default(), 0, 100)
+            .await
+            .is_empty()
+    );
     // The index follows writes.
     let mut renamed = dataset()[3].clone();
     renamed["name"] = json!("red scarf");
@@ -366,6 +382,23 @@ pub async fn sort_orders_across_types_and_paginates(backend: &dyn Backend) {
     let tags = Filter::parse(&json!({"tags": {"$exists": true}}), &Limits::default()).unwrap();
     let page = find(store.as_ref(), &tags, &Sort::default(), 1, 2).await;
     assert_eq!(ids(&page), [id(1), id(2)]);
+    // Any skip and limit a client can send: a page past the end is empty, not an error
+    // (SQL engines take signed 64-bit bounds), whether the engine or the store paginates.
+    let by_n = Sort::parse(&json!({"n": 1})).unwrap();
+    for (filter, sort) in [(&Filter::All, &by_n), (&tags, &Sort::default())] {
+        assert!(
+            find(store.as_ref(), filter, sort, u64::MAX, 10)
+                .await
+                .is_empty()
+        );
+        assert!(
+            find(store.as_ref(), filter, sort, 1 << 63, u64::MAX)
+                .await
+                .is_empty()
+        );
+        let all = find(store.as_ref(), filter, sort, 0, u64::MAX).await;
+        assert!(!all.is_empty());
+    }
     store.close().await;
 }
 

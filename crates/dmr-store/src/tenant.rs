@@ -7,7 +7,7 @@ pub const MAX_TENANT_ID_LEN: usize = 48;
 
 /// Path segments of the seed's API that a tenant id would shadow: `/api/models/stats` can
 /// never reach a tenant named `stats`, so such ids are refused instead of half-working.
-const RESERVED: [&str; 5] = ["cache", "connection", "health", "schemas", "stats"];
+pub const RESERVED_TENANT_IDS: [&str; 5] = ["cache", "connection", "health", "schemas", "stats"];
 
 /// A validated tenant id: 1-48 characters of `[A-Za-z0-9_-]`, not a reserved route word.
 /// Cheap to clone (shared string), so cache keys and log fields can hold it freely.
@@ -41,7 +41,7 @@ impl TenantId {
         {
             return Err(TenantIdError::BadCharacter(bad));
         }
-        if RESERVED.contains(&raw) {
+        if RESERVED_TENANT_IDS.contains(&raw) {
             return Err(TenantIdError::Reserved(raw.to_owned()));
         }
         Ok(Self(Arc::from(raw)))

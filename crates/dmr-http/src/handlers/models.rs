@@ -8,34 +8,110 @@ use bytes::Bytes;
 use dmr_registry::TestOperation;
 use dmr_store::IndexFailure;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use utoipa::ToSchema;
 
-use crate::error::{ApiError, ErrorCode};
+use crate::error::{ApiError, ErrorCode, ErrorDetail};
 use crate::extract::{Tenant, TenantModel, check_model_name, json_body};
+use crate::openapi::reports;
+use crate::openapi::responses::{BadRequest, NotFound, ServiceUnavailable, UnprocessableEntity};
 use crate::state::AppState;
 
-/// `GET /api/models/schemas`, with each model's current version (fingerprint).
-pub async fn schemas(State(state): State<AppState>) -> Json<Value> {
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SchemaList<'a> {
+    count: usize,
+    /// Model names.
+    schemas: Vec<&'a str>,
+    /// Each model's current version (fingerprint), by name.
+    #[schema(value_type = std::collections::HashMap<String, String>)]
+    versions: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The models every tenant is served, with their versions.
+#[utoipa::path(
+    get,
+    path = "/api/models/schemas",
+    tag = "models",
+    responses((status = 200, description = "The loaded models.", body = SchemaList)),
+)]
+pub async fn schemas(State(state): State<AppState>) -> Response {
     let models = state.registry.models();
     let names: Vec<&str> = models.names().collect();
-    let versions: serde_json::Map<String, Value> = models
+    let versions = models
         .iter()
-        .map(|def| (def.name.clone(), Value::from(def.fingerprint.as_str())))
+        .map(|def| (def.name.clone(), def.fingerprint.as_str().into()))
         .collect();
-    Json(json!({ "count": names.len(), "schemas": names, "versions": versions }))
+    Json(SchemaList {
+        count: names.len(),
+        schemas: names,
+        versions,
+    })
+    .into_response()
 }
 
-/// `POST /api/models/schemas/reload`: reads the model files again (as SIGHUP does).
-pub async fn reload(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reloaded {
+    #[schema(example = "Schemas reloaded")]
+    message: &'static str,
+    #[schema(value_type = reports::ReloadReport)]
+    report: dmr_registry::ReloadReport,
+}
+
+/// Reads the model files again (as SIGHUP does) and puts them in service on every instance.
+#[utoipa::path(
+    post,
+    path = "/api/models/schemas/reload",
+    tag = "models",
+    responses(
+        (status = 200, description = "The new models are in service.", body = Reloaded),
+        (status = 422, response = UnprocessableEntity),
+        (status = 503, response = ServiceUnavailable),
+    ),
+)]
+pub async fn reload(State(state): State<AppState>) -> Result<Json<Reloaded>, ApiError> {
     let report = state.registry.reload().await?;
-    Ok(Json(
-        json!({ "message": "Schemas reloaded", "report": report }),
-    ))
+    Ok(Json(Reloaded {
+        message: "Schemas reloaded",
+        report,
+    }))
 }
 
-/// `GET /api/models/:tenantId`: compiles every model for the tenant. Models that fail are
-/// listed under `failed` while the others are served; only when none compiles does the
-/// route fail, with the first model's error.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TenantModels<'a> {
+    tenant_id: &'a str,
+    /// The models compiled and served.
+    models: Vec<&'a str>,
+    count: usize,
+    #[schema(example = "3ms", pattern = "^[0-9]+ms$")]
+    retrieval_time: String,
+    /// Models that failed to compile, each with its error; the others are served.
+    failed: Vec<ModelFailure>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ModelFailure {
+    model: String,
+    error: ErrorDetail,
+}
+
+/// Compiles every model for the tenant (a new tenant is created).
+///
+/// A model that fails is listed in `failed` while the others are served; only when none
+/// compiles does the route fail, with the first model's error.
+#[utoipa::path(
+    get,
+    path = "/api/models/{tenant_id}",
+    tag = "models",
+    params(Tenant),
+    responses(
+        (status = 200, description = "The tenant's models.", body = TenantModels),
+        (status = 400, response = BadRequest),
+        (status = 503, response = ServiceUnavailable),
+    ),
+)]
 pub async fn tenant_models(State(state): State<AppState>, Tenant(tenant): Tenant) -> Response {
     let started = Instant::now();
     let mut result = state.registry.tenant_models(&tenant).await;
@@ -44,40 +120,90 @@ pub async fn tenant_models(State(state): State<AppState>, Tenant(tenant): Tenant
         return ApiError::from(first).into_response();
     }
     let names: Vec<&str> = result.compiled.iter().map(|m| m.name()).collect();
-    let failed: Vec<Value> = result
+    let failed: Vec<ModelFailure> = result
         .failed
         .into_iter()
-        .map(|(model, e)| json!({ "model": model, "error": ApiError::from(e).body()["error"] }))
+        .map(|(model, e)| ModelFailure {
+            model,
+            error: ApiError::from(e).detail(),
+        })
         .collect();
-    Json(json!({
-        "tenantId": tenant.as_str(),
-        "models": names,
-        "count": names.len(),
-        "retrievalTime": format!("{}ms", started.elapsed().as_millis()),
-        "failed": failed,
-    }))
+    Json(TenantModels {
+        tenant_id: tenant.as_str(),
+        count: names.len(),
+        models: names,
+        retrieval_time: format!("{}ms", started.elapsed().as_millis()),
+        failed,
+    })
     .into_response()
 }
 
 /// The L1-hit answer, serialised straight from the compiled model (no intermediate JSON
 /// tree: this is the registry's hottest route).
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ModelAnswer<'a> {
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ModelAnswer<'a> {
     tenant_id: &'a str,
     model_name: &'a str,
     exists: bool,
     collection_name: &'a str,
+    /// `tenant_<tenantId>`.
     database_name: &'a str,
+    /// The model's version.
     fingerprint: &'a str,
+    /// Index names ensured on the tenant's collection.
     indexes: &'a [String],
+    /// Indexes the store refused; the model is served without them.
+    #[schema(value_type = Vec<reports::IndexFailure>)]
     index_errors: &'a [IndexFailure],
 }
 
-/// `GET /api/models/:tenantId/:modelName`
+/// The model compiled for the tenant: its collection, version and indexes.
+#[utoipa::path(
+    get,
+    path = "/api/models/{tenant_id}/{model_name}",
+    tag = "models",
+    params(TenantModel),
+    responses(
+        (status = 200, description = "The compiled model.", body = ModelAnswer),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 503, response = ServiceUnavailable),
+    ),
+)]
 pub async fn model(State(state): State<AppState>, path: TenantModel) -> Result<Response, ApiError> {
-    let tenant = &path.tenant;
-    let compiled = state.registry.model(tenant, path.model()).await?;
+    model_answer(&state, &path.tenant, path.model()).await
+}
+
+/// The model named `test`.
+///
+/// `POST /api/models/{tenant_id}/test` is a route of its own, so without this one a `GET`
+/// of the model named `test` would answer 405 (the Node registry routes it to the model).
+#[utoipa::path(
+    get,
+    path = "/api/models/{tenant_id}/test",
+    tag = "models",
+    params(Tenant),
+    responses(
+        (status = 200, description = "The compiled model.", body = ModelAnswer),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 503, response = ServiceUnavailable),
+    ),
+)]
+pub async fn model_named_test(
+    State(state): State<AppState>,
+    Tenant(tenant): Tenant,
+) -> Result<Response, ApiError> {
+    model_answer(&state, &tenant, "test").await
+}
+
+async fn model_answer(
+    state: &AppState,
+    tenant: &dmr_store::TenantId,
+    name: &str,
+) -> Result<Response, ApiError> {
+    let compiled = state.registry.model(tenant, name).await?;
     Ok(Json(ModelAnswer {
         tenant_id: tenant.as_str(),
         model_name: compiled.name(),
@@ -91,20 +217,60 @@ pub async fn model(State(state): State<AppState>, path: TenantModel) -> Result<R
     .into_response())
 }
 
-/// The body of `POST /api/models/:tenantId/test`; both fields default as in the seed.
-#[derive(Debug, Default, Deserialize)]
+/// The body of `POST /api/models/:tenantId/test`; both fields default as in the seed (an
+/// empty body too).
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TestRequest {
+    /// Default `User`.
+    #[schema(pattern = "^[A-Za-z][A-Za-z0-9_]{0,63}$", max_length = 64)]
     model_name: Option<String>,
+    /// Default `count`; anything else is 400 `invalid_operation`.
+    #[schema(value_type = Option<OperationName>)]
     operation: Option<String>,
 }
 
-/// `POST /api/models/:tenantId/test`
+#[derive(ToSchema)]
+#[allow(dead_code, reason = "schema only: the handler parses the name itself")]
+pub enum OperationName {
+    #[schema(rename = "count")]
+    Count,
+    #[schema(rename = "findOne")]
+    FindOne,
+    #[schema(rename = "find")]
+    Find,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TestAnswer<'a> {
+    tenant_id: &'a str,
+    model_name: &'a str,
+    operation: &'static str,
+    /// `count`: a number; `findOne`: a document or null; `find`: the first ten documents.
+    result: serde_json::Value,
+}
+
+/// Runs `count`, `findOne` or `find` (the first ten) on the tenant's collection.
+#[utoipa::path(
+    post,
+    path = "/api/models/{tenant_id}/test",
+    tag = "models",
+    params(Tenant),
+    request_body(content = Option<TestRequest>, content_type = "application/json",
+        description = "Optional; an empty body is `{}`."),
+    responses(
+        (status = 200, description = "The operation's result.", body = TestAnswer),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 503, response = ServiceUnavailable),
+    ),
+)]
 pub async fn test_operation(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let request: TestRequest = json_body(body)?;
     let model = request.model_name.unwrap_or_else(|| "User".to_owned());
     check_model_name(&model)?;
@@ -116,10 +282,11 @@ pub async fn test_operation(
                 ApiError::new(ErrorCode::InvalidOperation, e.to_string())
             })?;
     let result = state.registry.run_test(&tenant, &model, operation).await?;
-    Ok(Json(json!({
-        "tenantId": tenant.as_str(),
-        "modelName": model,
-        "operation": operation.as_str(),
-        "result": result,
-    })))
+    Ok(Json(TestAnswer {
+        tenant_id: tenant.as_str(),
+        model_name: &model,
+        operation: operation.as_str(),
+        result,
+    })
+    .into_response())
 }

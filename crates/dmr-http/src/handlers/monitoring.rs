@@ -2,35 +2,71 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use dmr_registry::HealthStatus;
-use serde_json::Value;
+use dmr_registry::{HealthReport, HealthStatus, StatsReport};
+use serde::Serialize;
 
-use crate::error::{ApiError, ErrorCode};
-use crate::handlers::info;
-use crate::state::AppState;
+use crate::handlers::info::{self, Authentication};
+use crate::openapi::reports;
+use crate::state::{AppState, RequestCountersSnapshot};
 
-/// `GET /api/models/stats`: the registry's report plus the HTTP counters.
-pub async fn stats(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let report = state.registry.stats().await;
-    let mut body = serde_json::to_value(report)
-        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
-    body["http"] = serde_json::to_value(state.requests.snapshot())
-        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
-    Ok(Json(body))
+/// The registry's report plus the HTTP counters, serialised in one pass.
+#[derive(Serialize)]
+struct StatsAnswer {
+    #[serde(flatten)]
+    report: StatsReport,
+    http: RequestCountersSnapshot,
 }
 
-/// `GET /api/models/health`: 200 when healthy or degraded, 503 when unhealthy. Public
-/// (probes): it reports counts, never a tenant id.
+/// Statistics of the registry, its cache tiers, its open tenant stores and the HTTP server.
+#[utoipa::path(
+    get,
+    path = "/api/models/stats",
+    tag = "monitoring",
+    responses((status = 200, description = "The statistics.", body = reports::StatsReport)),
+)]
+pub async fn stats(State(state): State<AppState>) -> Response {
+    let report = state.registry.stats().await;
+    Json(StatsAnswer {
+        report,
+        http: state.requests.snapshot(),
+    })
+    .into_response()
+}
+
+/// The registry's health plus whether API keys are checked.
+#[derive(Serialize)]
+struct HealthAnswer {
+    #[serde(flatten)]
+    report: HealthReport,
+    authentication: Authentication,
+}
+
+/// Deep health: the store, the cache tiers, the connections. Public (probes): it reports
+/// counts, never a tenant id.
+#[utoipa::path(
+    get,
+    path = "/api/models/health",
+    tag = "monitoring",
+    responses(
+        (status = 200, description = "Healthy, or degraded (L2 unavailable: served from L1 \
+            and the store).", body = reports::HealthReport),
+        (status = 503, description = "Unhealthy: the store does not answer.",
+            body = reports::HealthReport),
+    ),
+)]
 pub async fn health(State(state): State<AppState>) -> Response {
     let report = state.registry.health().await;
     let status = match report.status {
         HealthStatus::Healthy | HealthStatus::Degraded => StatusCode::OK,
         HealthStatus::Unhealthy => StatusCode::SERVICE_UNAVAILABLE,
     };
-    let mut body = match serde_json::to_value(&report) {
-        Ok(body) => body,
-        Err(e) => return ApiError::new(ErrorCode::Internal, e.to_string()).into_response(),
-    };
-    body["authentication"] = Value::from(info::authentication(&state));
-    (status, Json(body)).into_response()
+    let authentication = info::authentication(&state);
+    (
+        status,
+        Json(HealthAnswer {
+            report,
+            authentication,
+        }),
+    )
+        .into_response()
 }

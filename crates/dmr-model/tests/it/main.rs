@@ -4,6 +4,7 @@ mod docs;
 mod errors;
 mod features;
 mod fingerprint;
+mod fingerprint_props;
 mod props;
 mod set;
 mod shipped;

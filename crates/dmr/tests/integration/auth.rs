@@ -147,6 +147,9 @@ const ANY_KEY: [u16; 5] = [401, 401, 200, 200, 200];
 const TENANT: [u16; 5] = [401, 401, 404, 200, 200];
 const TENANT_CREATE: [u16; 5] = [401, 401, 404, 201, 201];
 const ADMIN_CREATE: [u16; 5] = [401, 401, 403, 403, 201];
+/// `GET /api/models/:tenantId/test` is the model named `test`, which the shipped models
+/// do not define: 404 `model_not_found` once the key is accepted.
+const TENANT_NO_SUCH_MODEL: [u16; 5] = [401, 401, 404, 404, 404];
 
 /// The isolation matrix: one row per route of the router, as `route_table()` names it.
 const MATRIX: &[(&str, &str, Body, [u16; 5])] = &[
@@ -189,6 +192,12 @@ const MATRIX: &[(&str, &str, Body, [u16; 5])] = &[
     ),
     ("GET", "/api/models/{tenant_id}", Body::None, TENANT),
     ("POST", "/api/models/{tenant_id}/test", Body::Test, TENANT),
+    (
+        "GET",
+        "/api/models/{tenant_id}/test",
+        Body::None,
+        TENANT_NO_SUCH_MODEL,
+    ),
     (
         "GET",
         "/api/models/{tenant_id}/{model_name}",
@@ -341,6 +350,10 @@ fn check_refusal_shape(method: &Method, path: &str, caller: Caller, reply: &Repl
             assert!(challenge.starts_with("Bearer"), "{challenge}");
         }
         403 => assert_eq!(code, Some("forbidden"), "{path} {caller:?}"),
+        // A key the route accepts, and a model no file defines (the model named `test`).
+        404 if matches!(caller, Caller::OwnTenant | Caller::Admin) => {
+            assert_eq!(code, Some("model_not_found"), "{path} {caller:?}");
+        }
         404 => {
             assert_eq!(code, Some("route_not_found"), "{path} {caller:?}");
             assert_eq!(

@@ -15,6 +15,7 @@ mod fail_safe;
 mod fleet;
 mod logs;
 mod mongodb;
+mod openapi;
 mod seed_routes;
 mod services;
 mod shutdown;
