@@ -36,7 +36,7 @@ repo="$PWD"
     cd "$work"
     exec env -i NODE_ENV=development HOST=127.0.0.1 PORT=0 LOG_LEVEL=info \
         DATA_DIR="$work/data" LOG_DIR="$work/logs" MODELS_DIR="$repo/models" \
-        RATE_LIMIT_MAX_REQUESTS=100000000 \
+        RATE_LIMIT_MAX_REQUESTS=16777214 TENANT_RATE_LIMIT_MAX_REQUESTS=16777214 \
         "$repo/target/release/dmr" serve
 ) >"$work/server.log" 2>&1 &
 server_pid=$!
