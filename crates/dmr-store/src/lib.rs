@@ -1,6 +1,6 @@
 //! The store layer's contract: what the registry needs from a tenant database, whatever
-//! engine is behind it. Backends (SQLite today, MongoDB next) live in their own crates and
-//! all pass the same conformance suite (`dmr-store-sqlite/tests/conformance.rs`).
+//! engine is behind it. Backends (`dmr-store-sqlite`, `dmr-store-mongo`) live in their own
+//! crates and all pass the same conformance suite (each runs it in `tests/conformance.rs`).
 
 mod error;
 mod iso;

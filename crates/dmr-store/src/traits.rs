@@ -20,8 +20,9 @@ pub trait Backend: Send + Sync + 'static {
     /// Records the tenant if it is new (tenants are created on first use) and returns it.
     async fn provision_tenant(&self, tenant: &TenantId) -> Result<TenantRecord, StoreError>;
 
-    /// Opens the tenant's database with its own small pool. The caller (the connection
-    /// manager) owns the handle's lifetime and calls `close` on it.
+    /// Opens the tenant's database: its own small pool (SQLite), or a handle on the shared
+    /// client (MongoDB; a client of its own for a tenant with a dedicated deployment). The
+    /// caller (the connection manager) owns the handle's lifetime and calls `close` on it.
     async fn open_tenant(&self, tenant: &TenantId) -> Result<Arc<dyn TenantStore>, StoreError>;
 
     /// Records a model's schema version; returns true when the fingerprint is new.
