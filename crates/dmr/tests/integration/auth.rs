@@ -12,7 +12,6 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::support::TestServer;
-use crate::support::server::Builder;
 
 const ADMIN: &str = "integration-admin-key-0123456789abcdefXYZ";
 /// Well formed, never issued.
@@ -535,26 +534,12 @@ async fn key_management_lists_without_keys_and_revokes() {
     assert_eq!(again.status, StatusCode::NOT_FOUND);
 }
 
-async fn failed_start(builder: Builder) -> (Option<i32>, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let output = tokio::time::timeout(
-        Duration::from_secs(30),
-        builder.command(dir.path()).output(),
-    )
-    .await
-    .expect("dmr should exit")
-    .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.code(), text)
-}
-
 #[tokio::test]
 async fn production_refuses_to_start_without_a_usable_admin_key() {
-    let (code, text) = failed_start(TestServer::builder().env("NODE_ENV", "production")).await;
+    let (code, text) = TestServer::builder()
+        .env("NODE_ENV", "production")
+        .failed_start()
+        .await;
     assert_eq!(code, Some(2), "{text}");
     assert!(
         text.contains("ADMIN_API_KEY")
@@ -563,12 +548,11 @@ async fn production_refuses_to_start_without_a_usable_admin_key() {
     );
 
     let short = "too-short-admin-secret-zq";
-    let (code, text) = failed_start(
-        TestServer::builder()
-            .env("NODE_ENV", "production")
-            .env("ADMIN_API_KEY", short),
-    )
-    .await;
+    let (code, text) = TestServer::builder()
+        .env("NODE_ENV", "production")
+        .env("ADMIN_API_KEY", short)
+        .failed_start()
+        .await;
     assert_eq!(code, Some(2), "{text}");
     assert!(
         text.contains("ADMIN_API_KEY") && text.contains("at least 32"),

@@ -1,38 +1,18 @@
 //! Start-up refuses bad configuration and broken model files, saying what and where.
 
-use std::time::Duration;
-
 use reqwest::StatusCode;
 
 use crate::support::TestServer;
 use crate::support::server::REPO_MODELS;
 
-async fn failed_start(builder: crate::support::server::Builder) -> (Option<i32>, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let output = tokio::time::timeout(
-        Duration::from_secs(30),
-        builder.command(dir.path()).output(),
-    )
-    .await
-    .expect("dmr should exit")
-    .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.code(), text)
-}
-
 #[tokio::test]
 async fn bad_values_stop_start_up_naming_every_variable() {
-    let (code, text) = failed_start(
-        TestServer::builder()
-            .env("PORT", "eighty")
-            .env("L1_CACHE_TTL", "-5")
-            .env("LOG_LEVEL", "chatty"),
-    )
-    .await;
+    let (code, text) = TestServer::builder()
+        .env("PORT", "eighty")
+        .env("L1_CACHE_TTL", "-5")
+        .env("LOG_LEVEL", "chatty")
+        .failed_start()
+        .await;
     assert_eq!(code, Some(2), "{text}");
     assert!(
         text.contains("PORT=\"eighty\" is invalid: expected a TCP port number"),
@@ -56,9 +36,10 @@ async fn a_broken_model_file_stops_start_up_with_file_line_and_reason() {
         "{\n  \"model\": \"Broken\",\n  \"schema\": {\n    \"title\": { \"type\": \"Strin\" }\n  }\n}\n",
     )
     .unwrap();
-    let (code, text) =
-        failed_start(TestServer::builder().env("MODELS_DIR", models.path().to_str().unwrap()))
-            .await;
+    let (code, text) = TestServer::builder()
+        .env("MODELS_DIR", models.path().to_str().unwrap())
+        .failed_start()
+        .await;
     assert_eq!(code, Some(1), "{text}");
     assert!(text.contains("Broken.json:4:"), "file and line: {text}");
     assert!(text.contains("Strin"), "reason: {text}");
@@ -67,7 +48,10 @@ async fn a_broken_model_file_stops_start_up_with_file_line_and_reason() {
 #[tokio::test]
 async fn a_malformed_mongodb_uri_is_named_and_nothing_is_logged_of_it() {
     let uri = "mongodb://user:s3cret@127.0.0.1:27017/?maxPoolSize=many";
-    let (code, text) = failed_start(TestServer::builder().env("MONGODB_URI", uri)).await;
+    let (code, text) = TestServer::builder()
+        .env("MONGODB_URI", uri)
+        .failed_start()
+        .await;
     assert_eq!(code, Some(1), "{text}");
     assert!(text.contains("MONGODB_URI"), "{text}");
     assert!(!text.contains("s3cret"), "credentials leaked: {text}");
@@ -94,7 +78,10 @@ async fn mongodb_down_at_start_up_starts_unhealthy_instead_of_failing() {
 async fn a_port_in_use_is_named() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port();
-    let (code, text) = failed_start(TestServer::builder().env("PORT", port.to_string())).await;
+    let (code, text) = TestServer::builder()
+        .env("PORT", port.to_string())
+        .failed_start()
+        .await;
     assert_eq!(code, Some(1), "{text}");
     assert!(
         text.contains(&format!("PORT={port}: cannot listen")),

@@ -87,6 +87,23 @@ impl Builder {
         }
     }
 
+    /// Runs the process until it exits (a start-up that must fail): its exit code and
+    /// everything it printed.
+    pub async fn failed_start(self) -> (Option<i32>, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let output =
+            tokio::time::timeout(Duration::from_secs(30), self.command(dir.path()).output())
+                .await
+                .expect("dmr should exit")
+                .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        (output.status.code(), text)
+    }
+
     /// The process, not started: for tests of start-up failures.
     pub fn command(&self, dir: &Path) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_dmr"));
