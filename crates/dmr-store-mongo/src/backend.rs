@@ -123,16 +123,6 @@ impl MongoBackend {
         })
     }
 
-    fn fail_fast(&self) -> Result<(), StoreError> {
-        if self.monitor.reachable() {
-            Ok(())
-        } else {
-            Err(StoreError::Unavailable(
-                "no MongoDB server answers (failing fast until one does)".to_owned(),
-            ))
-        }
-    }
-
     fn tenants(&self) -> Collection<Document> {
         self.control.collection(TENANTS)
     }
@@ -143,7 +133,7 @@ impl MongoBackend {
 
     /// The control plane's own indexes, once per process (retried after a failure).
     async fn control_ready(&self) -> Result<(), StoreError> {
-        self.fail_fast()?;
+        self.monitor.fail_fast()?;
         self.control_indexes
             .get_or_try_init(|| async {
                 let unique = IndexOptions::builder()
@@ -227,7 +217,7 @@ impl Backend for MongoBackend {
     }
 
     async fn provision_tenant(&self, tenant: &TenantId) -> Result<TenantRecord, StoreError> {
-        self.fail_fast()?;
+        self.monitor.fail_fast()?;
         let fail = |e: mongodb::error::Error| store_error(&e, TENANTS);
         let insert = doc! { "$setOnInsert": {
             "databaseName": tenant.database_name(),
@@ -255,7 +245,7 @@ impl Backend for MongoBackend {
     }
 
     async fn open_tenant(&self, tenant: &TenantId) -> Result<Arc<dyn TenantStore>, StoreError> {
-        self.fail_fast()?;
+        self.monitor.fail_fast()?;
         let store = match self.dedicated_uri(tenant).await? {
             None => MongoTenantStore::new(
                 self.client.database(&tenant.database_name()),
@@ -282,7 +272,7 @@ impl Backend for MongoBackend {
         fingerprint: &str,
         definition: &Value,
     ) -> Result<bool, StoreError> {
-        self.fail_fast()?;
+        self.monitor.fail_fast()?;
         let version = doc! {
             "_id": format!("{model}:{fingerprint}"),
             "model": model,
@@ -359,7 +349,7 @@ impl Backend for MongoBackend {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        self.fail_fast()?;
+        self.monitor.fail_fast()?;
         let admin = self.client.database("admin");
         let ping = admin.run_command(doc! { "ping": 1 });
         match tokio::time::timeout(self.config.timeout, ping).await {

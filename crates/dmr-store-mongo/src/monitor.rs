@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use dmr_store::PoolStats;
+use dmr_store::{PoolStats, StoreError};
 use mongodb::event::EventHandler;
 use mongodb::event::cmap::CmapEvent;
 use mongodb::event::sdam::SdamEvent;
@@ -96,6 +96,18 @@ impl ClientMonitor {
                 .last_probe_ms
                 .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
                 .is_ok()
+    }
+
+    /// `Unavailable` at once while no server answers (but for the probe `reachable` lets
+    /// through).
+    pub(crate) fn fail_fast(&self) -> Result<(), StoreError> {
+        if self.reachable() {
+            Ok(())
+        } else {
+            Err(StoreError::Unavailable(
+                "no MongoDB server answers (failing fast until one does)".to_owned(),
+            ))
+        }
     }
 
     pub(crate) fn pool_stats(&self) -> PoolStats {

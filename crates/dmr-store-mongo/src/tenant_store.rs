@@ -67,11 +67,7 @@ impl MongoTenantStore {
         if !self.open.load(Ordering::Acquire) {
             return Err(StoreError::Closed);
         }
-        if !self.monitor.reachable() {
-            return Err(StoreError::Unavailable(
-                "no MongoDB server answers (failing fast until one does)".to_owned(),
-            ));
-        }
+        self.monitor.fail_fast()?;
         self.in_flight.fetch_add(1, Ordering::Relaxed);
         Ok(InFlight(&self.in_flight))
     }
