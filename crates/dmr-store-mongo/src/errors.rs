@@ -16,6 +16,7 @@ const UNAVAILABLE_CODES: &[i32] = &[
 
 pub(crate) const DUPLICATE_KEY: i32 = 11000;
 pub(crate) const NAMESPACE_EXISTS: i32 = 48;
+pub(crate) const NAMESPACE_NOT_FOUND: i32 = 26;
 
 pub(crate) fn store_error(error: &Error, collection: &str) -> StoreError {
     if let Some(index) = duplicate_index(error) {
@@ -48,6 +49,16 @@ pub(crate) fn code(error: &Error) -> Option<i32> {
         ErrorKind::Write(WriteFailure::WriteError(w)) => Some(w.code),
         ErrorKind::Write(WriteFailure::WriteConcernError(w)) => Some(w.code),
         _ => None,
+    }
+}
+
+/// The server's own words for a failed command (`IndexKeySpecsConflict (86): ...`), without
+/// the driver's dump of the raw reply; other errors as the driver prints them.
+pub(crate) fn describe(error: &Error) -> String {
+    match error.kind.as_ref() {
+        ErrorKind::Command(c) => format!("{} ({}): {}", c.code_name, c.code, c.message),
+        ErrorKind::Write(WriteFailure::WriteError(w)) => format!("{} ({})", w.message, w.code),
+        _ => error.to_string(),
     }
 }
 

@@ -12,12 +12,12 @@ use dmr_store::{
 };
 use futures_util::TryStreamExt;
 use mongodb::bson::{Bson, Document, doc};
-use mongodb::{Client, Collection, Database};
+use mongodb::{Client, Collection, Database, IndexModel};
 use serde_json::Value;
 
 use crate::convert;
 use crate::errors::store_error;
-use crate::index::index_model;
+use crate::index::{index_model, same_index};
 use crate::monitor::ClientMonitor;
 use crate::query;
 
@@ -72,6 +72,21 @@ impl MongoTenantStore {
         Ok(InFlight(&self.in_flight))
     }
 
+    /// The collection's indexes; none when it does not exist yet.
+    async fn existing_indexes(
+        &self,
+        collection: &Collection<Document>,
+    ) -> Result<Vec<IndexModel>, StoreError> {
+        let fail = |e: mongodb::error::Error| store_error(&e, collection.name());
+        match collection.list_indexes().await {
+            Ok(cursor) => cursor.try_collect().await.map_err(fail),
+            Err(e) if crate::errors::code(&e) == Some(crate::errors::NAMESPACE_NOT_FOUND) => {
+                Ok(Vec::new())
+            }
+            Err(e) => Err(fail(e)),
+        }
+    }
+
     fn collection(&self, spec: &CollectionSpec) -> Collection<Document> {
         self.db.collection(&spec.name)
     }
@@ -79,6 +94,10 @@ impl MongoTenantStore {
     fn id_filter(spec: &CollectionSpec, id: &str) -> Document {
         doc! { "_id": convert::at_path(&Value::String(id.to_owned()), "_id", &spec.schema) }
     }
+}
+
+fn index_name(index: &IndexModel) -> Option<&String> {
+    index.options.as_ref().and_then(|o| o.name.as_ref())
 }
 
 fn revision(doc: &Document) -> u64 {
@@ -117,24 +136,35 @@ impl TenantStore for MongoTenantStore {
                 return Err(store_error(&e, &spec.name));
             }
         }
+        let existing = self.existing_indexes(&collection).await?;
         let mut ensured = EnsuredCollection::default();
         // One index per command: an index the server refuses fails alone, as Mongoose's
-        // autoIndex does, and the model is served without it.
+        // autoIndex does, and the model is served without it. An index already there (the
+        // Node registry's) is used as it is.
         for index in &spec.indexes {
-            match collection.create_index(index_model(index)).await {
-                Ok(_) => ensured.indexes.push(index.name.clone()),
-                Err(e) => match store_error(&e, &spec.name) {
-                    unavailable @ StoreError::Unavailable(_) => return Err(unavailable),
-                    other => ensured.failed.push(IndexFailure {
-                        index: index.name.clone(),
-                        reason: match other {
-                            StoreError::Duplicate { .. } => {
-                                "existing documents hold duplicate values".to_owned()
-                            }
-                            _ => e.to_string(),
-                        },
-                    }),
+            let outcome = match existing.iter().find(|e| index_name(e) == Some(&index.name)) {
+                Some(found) if same_index(found, index) => Ok(()),
+                Some(_) => Err(format!(
+                    "an index named {} already exists with other keys or options",
+                    index.name
+                )),
+                None => match collection.create_index(index_model(index)).await {
+                    Ok(_) => Ok(()),
+                    Err(e) => match store_error(&e, &spec.name) {
+                        unavailable @ StoreError::Unavailable(_) => return Err(unavailable),
+                        StoreError::Duplicate { .. } => {
+                            Err("existing documents hold duplicate values".to_owned())
+                        }
+                        _ => Err(crate::errors::describe(&e)),
+                    },
                 },
+            };
+            match outcome {
+                Ok(()) => ensured.indexes.push(index.name.clone()),
+                Err(reason) => ensured.failed.push(IndexFailure {
+                    index: index.name.clone(),
+                    reason,
+                }),
             }
         }
         Ok(ensured)

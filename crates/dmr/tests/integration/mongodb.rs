@@ -33,9 +33,11 @@ async fn serve(mongo: &SecantusServer) -> TestServer {
 /// in field order, then the schema-level ones, each with Mongoose's `background: true`.
 fn mongoose_user_indexes() -> Vec<IndexModel> {
     let index = |keys: Document, name: &str, unique: bool| {
+        #[allow(deprecated, reason = "Mongoose still sends it; the server ignores it")]
         let options = IndexOptions::builder()
             .name(name.to_owned())
             .unique(unique.then_some(true))
+            .background(true)
             .build();
         IndexModel::builder().keys(keys).options(options).build()
     };
