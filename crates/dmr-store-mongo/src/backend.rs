@@ -9,7 +9,7 @@ use dmr_store::{
     ApiKeyRecord, Backend, PoolStats, StoreError, TenantId, TenantRecord, TenantStore,
 };
 use futures_util::TryStreamExt;
-use mongodb::bson::{Bson, DateTime, Document, doc};
+use mongodb::bson::{DateTime, Document, doc};
 use mongodb::options::{ClientOptions, Credential, IndexOptions};
 use mongodb::{Client, Collection, Database, IndexModel};
 use serde_json::Value;
@@ -188,13 +188,9 @@ fn record(doc: &Document, created_now: bool) -> TenantRecord {
         id: text("_id"),
         database_name: text("databaseName"),
         status: text("status"),
-        created_at: match doc.get("createdAt") {
-            Some(at @ Bson::DateTime(_)) => convert::json(at.clone())
-                .as_str()
-                .unwrap_or_default()
-                .to_owned(),
-            _ => String::new(),
-        },
+        created_at: doc
+            .get_datetime("createdAt")
+            .map_or_else(|_| String::new(), |at| convert::iso(*at)),
         created_now,
     }
 }

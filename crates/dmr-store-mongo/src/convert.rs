@@ -42,7 +42,9 @@ pub(crate) fn at_path(value: &Value, path: &str, schema: &Schema) -> Bson {
             Bson::Array(items.iter().map(|v| at_path(v, path, schema)).collect())
         }
         Value::String(s) => typed_string(s, native_type(schema, path)),
-        other => scalar(other),
+        Value::Number(n) => number(n),
+        Value::Bool(b) => Bson::Boolean(*b),
+        Value::Null => Bson::Null,
     }
 }
 
@@ -72,16 +74,6 @@ fn typed_string(s: &str, native: Option<NativeType>) -> Bson {
             None => Bson::String(s.to_owned()),
         },
         None => Bson::String(s.to_owned()),
-    }
-}
-
-fn scalar(value: &Value) -> Bson {
-    match value {
-        Value::Null => Bson::Null,
-        Value::Bool(b) => Bson::Boolean(*b),
-        Value::Number(n) => number(n),
-        Value::String(s) => Bson::String(s.clone()),
-        Value::Array(_) | Value::Object(_) => unreachable!("scalar() is only called on scalars"),
     }
 }
 
@@ -133,7 +125,7 @@ fn double(f: f64) -> Value {
 }
 
 /// What JavaScript's `Date.toISOString()` prints.
-fn iso(at: DateTime) -> String {
+pub(crate) fn iso(at: DateTime) -> String {
     let millis = at.timestamp_millis();
     let instant = if millis >= 0 {
         SystemTime::UNIX_EPOCH + Duration::from_millis(millis.unsigned_abs())

@@ -201,7 +201,7 @@ async fn a_database_the_node_registry_left_is_served_as_it_is() {
 }
 
 /// Polls until `done`, failing with the server's output after a minute.
-async fn wait_for(server: &TestServer, what: &str, done: Box<dyn Fn() -> bool + Send>) {
+async fn wait_for(server: &TestServer, what: &str, done: impl Fn() -> bool) {
     let started = Instant::now();
     while !done() {
         assert!(
@@ -269,20 +269,16 @@ async fn an_outage_is_503s_and_health_unhealthy_then_recovers_without_a_restart(
         }));
     }
     let served = Arc::clone(&ok);
-    wait_for(
-        &server,
-        "reads before the outage",
-        Box::new(move || served.load(Ordering::Relaxed) >= 5),
-    )
+    wait_for(&server, "reads before the outage", move || {
+        served.load(Ordering::Relaxed) >= 5
+    })
     .await;
 
     mongo.terminate().await;
     let refused = Arc::clone(&unavailable);
-    wait_for(
-        &server,
-        "503s during the outage",
-        Box::new(move || refused.load(Ordering::Relaxed) >= 5),
-    )
+    wait_for(&server, "503s during the outage", move || {
+        refused.load(Ordering::Relaxed) >= 5
+    })
     .await;
     let (status, health) = server.send(Method::GET, "/api/models/health", None).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{health}");
@@ -292,11 +288,9 @@ async fn an_outage_is_503s_and_health_unhealthy_then_recovers_without_a_restart(
     mongo.restart().await;
     let before = ok.load(Ordering::Relaxed);
     let served = Arc::clone(&ok);
-    wait_for(
-        &server,
-        "reads after the restart",
-        Box::new(move || served.load(Ordering::Relaxed) >= before + 5),
-    )
+    wait_for(&server, "reads after the restart", move || {
+        served.load(Ordering::Relaxed) >= before + 5
+    })
     .await;
     stop.store(1, Ordering::Relaxed);
     for client in clients {
