@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# HTTP benchmark of the release build on the embedded store, with wrk (Debian package).
-# Usage: scripts/bench-http.sh [duration, default 10s] [connections, default 32]
-# Prints requests/s and latency percentiles per route, in one run: an L1 hit, an L1 hit
-# with authentication on (a third instance with ADMIN_API_KEY, each request carrying its
-# tenant's key), an L2 hit (a second instance with L1 disabled, on a local redis-server),
-# a SQLite query.
+# HTTP benchmark of the release build on the embedded store, with wrk (Debian package,
+# installed when missing). Usage: scripts/bench-http.sh [duration, default 10s] [connections, default 32]
+# One run, one machine: the bare axum ceiling, the same with the registry's response
+# headers, /health, an L1 hit, an L1 hit with authentication on (a third instance with
+# ADMIN_API_KEY, each request carrying its tenant's key), in ROUNDS interleaved rounds
+# (default 3; medians printed); then once each: an L2 hit (a second instance with L1
+# disabled, on a local redis-server) under the same load and at 4 connections, and the
+# SQLite-bound routes.
 # Servers and wrk share every core by default; PIN=1 runs the servers on the last core and
 # wrk on the others (taskset): steadier ratios to the ceiling, but the store-bound routes
 # then share one core with Redis and SQLite's threads.
@@ -12,8 +14,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${1:-10s}"
 connections="${2:-32}"
+rounds="${ROUNDS:-3}"
 
-command -v wrk >/dev/null || { echo "wrk not found: apt-get install wrk" >&2; exit 1; }
+if ! command -v wrk >/dev/null; then
+    echo "bench-http: installing wrk (Debian package)" >&2
+    if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo); fi
+    "${sudo[@]}" apt-get update -qq
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+fi
 cargo build --release --quiet --bin dmr --bin bare-axum
 
 . scripts/test-services.sh   # redis-server for the L2 instance
@@ -50,6 +58,9 @@ start() {
 }
 port="$(free_port)"; l2_port="$(free_port)"; ceiling_port="$(free_port)"; auth_port="$(free_port)"
 PORT="$ceiling_port" $server_cpu target/release/bare-axum >/dev/null 2>&1 &
+pids+=($!)
+headers_port="$(free_port)"
+HEADERS=1 PORT="$headers_port" $server_cpu target/release/bare-axum >/dev/null 2>&1 &
 pids+=($!)
 tenants=1000
 start l1 "$port" REDIS_URL="redis://127.0.0.1:$redis_port" L1_CACHE_MAX_SIZE=$((tenants * 2))
@@ -117,34 +128,66 @@ wrk.body   = '{"filter":{"customerId":"000000000000000000000007"},"limit":10}'
 wrk.headers["Content-Type"] = "application/json"
 LUA
 
-ceiling=""
-run() {
-    local name="$1"; shift
-    local out rps ratio=""
+# measure ARGS...: one wrk run; sets rps, p50, p99.
+measure() {
+    local out
     out="$($client_cpu wrk -t"$wrk_threads" -c"$connections" -d"$duration" --latency "$@")"
     rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
-    [ -n "$ceiling" ] && ratio="$(awk -v a="$rps" -v b="$ceiling" 'BEGIN {printf "%.2fx", a / b}')"
-    printf '%-44s %10s req/s   p50 %8s   p99 %8s   %s\n' "$name" "$rps" \
-        "$(awk '$1=="50%" {print $2}' <<<"$out")" \
-        "$(awk '$1=="99%" {print $2}' <<<"$out")" "$ratio"
-    last_rps="$rps"
+    p50="$(awk '$1=="50%" {print $2}' <<<"$out")"
+    p99="$(awk '$1=="99%" {print $2}' <<<"$out")"
 }
+row() { printf '%-46s %10s req/s   p50 %8s   p99 %8s   %s\n' "$@"; }
+median() { sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+# wrk prints 250.00us, 1.20ms, 2.00s: in milliseconds, for the median.
+to_ms() { awk '{v=$1; if (v ~ /us$/) v=v/1000; else if (v ~ /ms$/) v=v+0; else if (v ~ /s$/) v=v*1000; print v}'; }
 
 echo "dmr $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $cores cores ($mode), wrk -t$wrk_threads -c$connections -d$duration"
-echo "(last column: requests/s as a ratio of the bare axum ceiling)"
-run "bare axum, same path shape (ceiling)" -s "$work/rotate.lua" "http://127.0.0.1:$ceiling_port"
-ceiling="$last_rps"
-run "GET /health (no registry)" "$base/health"
-run "GET /api/models/:t/:m (L1 hit)" -s "$work/rotate.lua" "$base"
-run "same, L1 hit, tenant key checked" -s "$work/rotate-auth.lua" "http://127.0.0.1:$auth_port"
-run "GET /api/models/:t/:m (L2 hit, L1 off)" -s "$work/rotate.lua" "http://127.0.0.1:$l2_port"
-run "POST /api/models/:t/test count (SQLite)" -s "$work/count.lua" "$base/api/models/bench0/test"
-run "POST .../documents (create an Order)" -s "$work/create.lua" "$base"
+
+# The hot routes, interleaved: each round runs every one of them once, so slow and fast
+# moments of a shared machine fall on all of them; a ratio is taken within a round.
+names=("bare axum, same path shape (ceiling)"
+       "bare axum + the registry's response headers"
+       "GET /health (no registry)"
+       "GET /api/models/:t/:m (L1 hit)"
+       "same, L1 hit, tenant key checked")
+targets=("-s $work/rotate.lua http://127.0.0.1:$ceiling_port"
+         "-s $work/rotate.lua http://127.0.0.1:$headers_port"
+         "$base/health"
+         "-s $work/rotate.lua $base"
+         "-s $work/rotate-auth.lua http://127.0.0.1:$auth_port")
+declare -A results
+for round in $(seq "$rounds"); do
+    for i in "${!names[@]}"; do
+        # shellcheck disable=SC2086 # the target is options and a URL
+        measure ${targets[$i]}
+        results[$i,$round]="$rps $(to_ms <<<"$p50") $(to_ms <<<"$p99")"
+    done
+done
+echo "medians of $rounds interleaved rounds; last columns: req/s over the ceiling's and over the"
+echo "ceiling-with-headers', in the same round (median of the rounds)"
+for i in "${!names[@]}"; do
+    col() { for r in $(seq "$rounds"); do awk -v c="$1" '{print $c}' <<<"${results[$i,$r]}"; done | median; }
+    ratio() { for r in $(seq "$rounds"); do
+        awk -v a="$(awk '{print $1}' <<<"${results[$i,$r]}")" -v b="$(awk '{print $1}' <<<"${results[$1,$r]}")" \
+            'BEGIN {printf "%.3f\n", a / b}'; done | median; }
+    ratios=""
+    [ "$i" -gt 0 ] && ratios="$(printf '%.2fx' "$(ratio 0)")"
+    [ "$i" -gt 1 ] && ratios="$ratios  $(printf '%.2fx' "$(ratio 1)")"
+    row "${names[$i]}" "$(printf '%.0f' "$(col 1)")" "$(col 2)ms" "$(col 3)ms" "$ratios"
+done
+
+echo "once each:"
+once() { local name="$1"; shift; measure "$@"; row "$name" "$rps" "$p50" "$p99" ""; }
+once "GET /api/models/:t/:m (L2 hit, L1 off)" -s "$work/rotate.lua" "http://127.0.0.1:$l2_port"
+connections_saved="$connections"; connections=4
+once "same, L2 hit, 4 connections" -s "$work/rotate.lua" "http://127.0.0.1:$l2_port"
+connections="$connections_saved"
+once "POST /api/models/:t/test count (SQLite)" -s "$work/count.lua" "$base/api/models/bench0/test"
+once "POST .../documents (create an Order)" -s "$work/create.lua" "$base"
 orders="$(curl -sf "$base/api/models/bench0/Order/documents/count" | python3 -c 'import json,sys; print(json.load(sys.stdin)["count"])')"
 order_id="$(curl -sf "$base/api/models/bench0/Order/documents?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["documents"][0]["_id"])')"
-run "GET .../documents/:id" "$base/api/models/bench0/Order/documents/$order_id"
-run "POST .../documents/query (customerId index)" -s "$work/query.lua" "$base/api/models/bench0/Order/documents/query"
+once "GET .../documents/:id" "$base/api/models/bench0/Order/documents/$order_id"
+once "POST .../documents/query (customerId index)" -s "$work/query.lua" "$base/api/models/bench0/Order/documents/query"
 echo "the Order collection held $orders documents for the two read runs"
 echo "resident memory of the L1 instance ($tenants compiled models cached): $(ps -o rss= -p "$server" | awk '{printf "%.1f MiB", $1/1024}')"
 curl -sf "http://127.0.0.1:$l2_port/api/models/stats" | python3 -c 'import json,sys; r=json.load(sys.stdin)["registry"]; print("L2 instance: %d L2 hits, %d coalesced waiters, %d compiles" % (r["cacheHits"]["l2"], r["coalescedWaiters"], r["modelCreations"]))'
-

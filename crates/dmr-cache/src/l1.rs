@@ -1,9 +1,11 @@
 use std::hash::Hash;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use moka::Equivalent;
 use serde::Serialize;
+
+use crate::StripedCounter;
 
 /// The in-process cache: bounded by entry count, entries expire `ttl` after insertion, and
 /// concurrent misses on one key run the loader once (moka's `try_get_with`), the other
@@ -12,8 +14,8 @@ pub struct L1Cache<K, V> {
     cache: moka::future::Cache<K, V>,
     max_size: u64,
     ttl: Duration,
-    hits: AtomicU64,
-    misses: AtomicU64,
+    hits: StripedCounter,
+    misses: StripedCounter,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -41,20 +43,24 @@ where
             cache,
             max_size,
             ttl,
-            hits: AtomicU64::new(0),
-            misses: AtomicU64::new(0),
+            hits: StripedCounter::default(),
+            misses: StripedCounter::default(),
         }
     }
 
-    /// A cached value, counting the hit or the miss.
-    pub async fn get(&self, key: &K) -> Option<V> {
+    /// A cached value, counting the hit or the miss. `key` may be a borrowed form of `K`
+    /// (`Equivalent`, hashing as `K` does), so a lookup need not build an owned key.
+    pub async fn get<Q>(&self, key: &Q) -> Option<V>
+    where
+        Q: Equivalent<K> + Hash + ?Sized,
+    {
         let found = self.cache.get(key).await;
         let counter = if found.is_some() {
             &self.hits
         } else {
             &self.misses
         };
-        counter.fetch_add(1, Ordering::Relaxed);
+        counter.add(1);
         found
     }
 
@@ -102,8 +108,8 @@ where
             size: self.cache.entry_count(),
             max_size: self.max_size,
             ttl_ms: u64::try_from(self.ttl.as_millis()).unwrap_or(u64::MAX),
-            hits: self.hits.load(Ordering::Relaxed),
-            misses: self.misses.load(Ordering::Relaxed),
+            hits: self.hits.count(),
+            misses: self.misses.count(),
         }
     }
 }
@@ -111,7 +117,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::AtomicUsize;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn concurrent_misses_on_one_key_load_once() {

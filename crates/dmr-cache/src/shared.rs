@@ -80,6 +80,9 @@ pub enum BackplaneEvent {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TierStats {
+    /// Reported by the stats' L2 section itself (which also has it without a tier), so
+    /// not serialised here: flattened into that section, it would appear twice.
+    #[serde(skip_serializing)]
     pub connected: bool,
     pub breaker: &'static str,
     pub hits: u64,

@@ -10,18 +10,26 @@ use std::net::SocketAddr;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request};
+use axum::response::IntoResponse;
 use axum::routing::get;
 use dmr_http::{BrowserHeadersLayer, EdgeConfig, LimitsLayer, MAX_RATE_LIMIT};
-use tower::ServiceExt;
+use tower::{ServiceBuilder, ServiceExt};
 
 fn main() {
     divan::main();
 }
 
 /// The route alone, or with `headers` (Helmet and CORS), `limits` (rate, tenant, JSON
-/// depth), or `both` layers, as `router` stacks them.
-fn app(layers: &str) -> Router {
-    let router = Router::new().route(
+/// depth), or `both` layers, wrapped around the router as `dmr_http::app` wraps them.
+fn app(
+    layers: &str,
+) -> impl tower::Service<
+    Request,
+    Response = axum::response::Response,
+    Error = std::convert::Infallible,
+    Future: Send,
+> + Clone {
+    let routes = Router::new().route(
         "/api/models/{tenant_id}/{model_name}",
         get(|| async { "{}" }),
     );
@@ -31,14 +39,13 @@ fn app(layers: &str) -> Router {
         tenant_rate_limit_max_requests: MAX_RATE_LIMIT,
         ..EdgeConfig::default()
     };
-    match layers {
-        "none" => router,
-        "headers" => router.layer(BrowserHeadersLayer::new(&config)),
-        "limits" => router.layer(LimitsLayer::new(&config)),
-        _ => router
-            .layer(LimitsLayer::new(&config))
-            .layer(BrowserHeadersLayer::new(&config)),
-    }
+    ServiceBuilder::new()
+        .option_layer(
+            matches!(layers, "headers" | "both").then(|| BrowserHeadersLayer::new(&config)),
+        )
+        .option_layer(matches!(layers, "limits" | "both").then(|| LimitsLayer::new(&config, None)))
+        .map_response(IntoResponse::into_response)
+        .service(routes)
 }
 
 #[divan::bench(args = ["none", "headers", "limits", "both"], sample_count = 1000)]

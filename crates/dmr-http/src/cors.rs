@@ -13,7 +13,7 @@ use axum::http::header::{
     ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_MAX_AGE,
     ACCESS_CONTROL_REQUEST_METHOD, CONTENT_LENGTH, ORIGIN, VARY,
 };
-use axum::http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode};
 
 /// express `cors()`'s default methods.
 static ALLOW_METHODS: HeaderValue = HeaderValue::from_static("GET,HEAD,PUT,PATCH,POST,DELETE");
@@ -129,10 +129,7 @@ pub enum Grant {
 impl Grant {
     pub fn apply(&self, headers: &mut HeaderMap) {
         match self {
-            Grant::Any => {
-                headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, ANY.clone());
-                headers.insert(ACCESS_CONTROL_EXPOSE_HEADERS, EXPOSE_HEADERS.clone());
-            }
+            Grant::Any => headers.extend(any_origin_headers()),
             Grant::Listed(origin) => {
                 headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
                 headers.insert(ACCESS_CONTROL_ALLOW_CREDENTIALS, TRUE.clone());
@@ -144,6 +141,14 @@ impl Grant {
             }
         }
     }
+}
+
+/// What `Grant::Any` adds: the same on every response.
+pub fn any_origin_headers() -> [(HeaderName, HeaderValue); 2] {
+    [
+        (ACCESS_CONTROL_ALLOW_ORIGIN, ANY.clone()),
+        (ACCESS_CONTROL_EXPOSE_HEADERS, EXPOSE_HEADERS.clone()),
+    ]
 }
 
 /// A CORS preflight: `OPTIONS` with `Origin` and `Access-Control-Request-Method`.

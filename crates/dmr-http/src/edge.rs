@@ -9,7 +9,7 @@
 use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::pin::Pin;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -28,6 +28,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::json_depth::{self, BodyRead, DepthLimitedBody};
 use crate::rate_limit::{Clock, Hit, KeyedWindows, Window};
 use crate::security_headers;
+use crate::state::leak;
 use crate::tenant_limit::{InFlight, TenantLimits, TenantVerdict, tenant_in_path};
 
 /// Most keys each limiter tracks (clients; tenants): about 4 MiB of windows for clients.
@@ -154,16 +155,20 @@ struct Limits {
 }
 
 /// The per-client and per-tenant limits and the JSON depth limit; see the module comment.
+/// Built once per process: its limiters are kept for the process's life (`state::leak`).
 #[derive(Debug, Clone)]
 pub struct LimitsLayer {
-    limits: Arc<Limits>,
+    limits: &'static Limits,
 }
 
 impl LimitsLayer {
-    pub fn new(config: &EdgeConfig) -> Self {
+    /// With `access`, tenant limits count only requests whose key the tenant's routes
+    /// accept (a cached verdict: a key not verified lately is not counted on its first
+    /// request).
+    pub fn new(config: &EdgeConfig, access: Option<AccessControl>) -> Self {
         let window_ms = config.rate_limit_window.as_millis().max(1) as u64;
         LimitsLayer {
-            limits: Arc::new(Limits {
+            limits: leak(Limits {
                 clock: Clock::start(),
                 trusted_proxies: config.trusted_proxies.clone(),
                 max_json_depth: config.max_json_depth,
@@ -184,18 +189,9 @@ impl LimitsLayer {
                     config.rate_limit_window,
                     ";comment=\"tenant\"",
                 ),
-                access: None,
+                access,
             }),
         }
-    }
-
-    /// Tenant limits count only requests whose key the tenant's routes accept (a cached
-    /// verdict: a key not verified lately is not counted on its first request).
-    pub fn with_access(mut self, access: AccessControl) -> Self {
-        if let Some(limits) = Arc::get_mut(&mut self.limits) {
-            limits.access = Some(access);
-        }
-        self
     }
 }
 
@@ -205,7 +201,7 @@ impl<S> Layer<S> for LimitsLayer {
     fn layer(&self, inner: S) -> LimitsService<S> {
         LimitsService {
             inner,
-            limits: Arc::clone(&self.limits),
+            limits: self.limits,
         }
     }
 }
@@ -213,7 +209,7 @@ impl<S> Layer<S> for LimitsLayer {
 #[derive(Clone)]
 pub struct LimitsService<S> {
     inner: S,
-    limits: Arc<Limits>,
+    limits: &'static Limits,
 }
 
 /// What the limits decided before the route runs.
@@ -448,26 +444,42 @@ where
                 .insert(CONNECTION, HeaderValue::from_static("close"));
         }
         if let Some(quota) = this.quota.take() {
-            // Room for these and every header the outer layers add, in one allocation.
-            response
-                .headers_mut()
-                .reserve(4 + 1 + security_headers::HELMET_HEADERS.len() + 4);
             quota.apply(response.headers_mut());
         }
         Poll::Ready(Ok(response))
     }
 }
 
-/// Helmet's headers and CORS on every response; preflights answered.
+/// Helmet's headers and CORS on every response; preflights answered. Built once per
+/// process (`state::leak`).
 #[derive(Debug, Clone)]
 pub struct BrowserHeadersLayer {
-    cors: Arc<CorsOrigins>,
+    browser: &'static Browser,
 }
+
+#[derive(Debug)]
+struct Browser {
+    cors: CorsOrigins,
+    /// Every response's headers before its own: Helmet's, and CORS's when they do not
+    /// depend on the request (`CORS_ORIGINS=*`).
+    base: HeaderMap,
+}
+
+/// Room in the base map for a response's own headers (content type, `RateLimit-*`, request
+/// id, a few more), so that adding them does not grow it.
+const OWN_HEADERS: usize = 10;
 
 impl BrowserHeadersLayer {
     pub fn new(config: &EdgeConfig) -> Self {
+        let cors_headers = match config.cors_origins {
+            CorsOrigins::Any => cors::any_origin_headers().to_vec(),
+            CorsOrigins::List(_) => Vec::new(),
+        };
         BrowserHeadersLayer {
-            cors: Arc::new(config.cors_origins.clone()),
+            browser: leak(Browser {
+                cors: config.cors_origins.clone(),
+                base: security_headers::base(cors_headers, OWN_HEADERS),
+            }),
         }
     }
 }
@@ -478,7 +490,7 @@ impl<S> Layer<S> for BrowserHeadersLayer {
     fn layer(&self, inner: S) -> BrowserHeaders<S> {
         BrowserHeaders {
             inner,
-            cors: Arc::clone(&self.cors),
+            browser: self.browser,
         }
     }
 }
@@ -486,7 +498,7 @@ impl<S> Layer<S> for BrowserHeadersLayer {
 #[derive(Clone)]
 pub struct BrowserHeaders<S> {
     inner: S,
-    cors: Arc<CorsOrigins>,
+    browser: &'static Browser,
 }
 
 impl<S> Service<Request> for BrowserHeaders<S>
@@ -502,18 +514,20 @@ where
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
-        let grant = self.cors.grant(request.headers());
+        let grant = self.browser.cors.grant(request.headers());
         if cors::is_preflight(request.method(), request.headers()) {
             return BrowserHeadersFuture {
                 inner: None,
                 preflight: Some(cors::preflight_response(&grant)),
                 grant,
+                base: &self.browser.base,
             };
         }
         BrowserHeadersFuture {
             inner: Some(self.inner.call(request)),
             preflight: None,
             grant,
+            base: &self.browser.base,
         }
     }
 }
@@ -524,6 +538,7 @@ pin_project_lite::pin_project! {
         inner: Option<F>,
         preflight: Option<Response<Body>>,
         grant: Grant,
+        base: &'static HeaderMap,
     }
 }
 
@@ -542,9 +557,13 @@ where
             },
             None => this.preflight.take().expect("polled after completion"),
         };
+        let own = std::mem::take(response.headers_mut());
         let headers = response.headers_mut();
-        security_headers::apply(headers);
-        this.grant.apply(headers);
+        *headers = security_headers::overlay(own, this.base);
+        // `*`'s headers are in the base; a list's depend on the request.
+        if !matches!(this.grant, Grant::Any) {
+            this.grant.apply(headers);
+        }
         Poll::Ready(Ok(response))
     }
 }

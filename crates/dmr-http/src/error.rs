@@ -142,7 +142,18 @@ impl ErrorCode {
             }
         }
     }
+
+    /// A 5xx that is load shed on purpose (a tenant's concurrency limit), not a fault of
+    /// the service: logged as a warning, not an error.
+    pub fn is_load_shedding(self) -> bool {
+        matches!(self, Self::TenantBusy)
+    }
 }
+
+/// Marks a response whose 5xx status is load shedding (`ErrorCode::is_load_shedding`), so
+/// the access log does not report it as an error.
+#[derive(Debug, Clone, Copy)]
+pub struct LoadShed;
 
 #[derive(Debug, Clone)]
 pub struct ApiError {
@@ -283,7 +294,10 @@ impl From<RegistryError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.code.status();
-        if status.is_server_error() {
+        let load_shed = self.code.is_load_shedding();
+        if load_shed {
+            tracing::warn!(code = self.code.as_str(), error = %self.message, "request shed");
+        } else if status.is_server_error() {
             tracing::error!(code = self.code.as_str(), error = %self.message, "request failed");
         }
         let mut response = (
@@ -297,6 +311,9 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        if load_shed {
+            response.extensions_mut().insert(LoadShed);
         }
         if status == StatusCode::UNAUTHORIZED {
             // RFC 6750: a 401 names the scheme the client should use.

@@ -3,6 +3,7 @@
 
 mod auth;
 mod client_addr;
+mod connection;
 mod cors;
 mod edge;
 mod error;
@@ -19,11 +20,12 @@ mod tenant_limit;
 
 pub use auth::Access;
 pub use client_addr::TrustedProxies;
+pub use connection::with_peer_address;
 pub use cors::CorsOrigins;
 pub use edge::{BrowserHeadersLayer, EdgeConfig, LIMITER_CAPACITY, LimitsLayer};
 pub use error::{ApiError, ErrorCode};
 pub use json_depth::MAX_CONFIGURABLE_DEPTH as MAX_JSON_DEPTH_LIMIT;
 pub use openapi::{DOCS_PATH, DOCUMENT_PATH};
 pub use rate_limit::MAX_LIMIT as MAX_RATE_LIMIT;
-pub use routes::{RouteInfo, openapi_document, route_table, router};
+pub use routes::{RouteInfo, app, openapi_document, route_table};
 pub use state::{AppState, HttpConfig, RequestCounters, ServiceInfo};

@@ -2,6 +2,7 @@
 //! turning a handler panic into a JSON 500.
 
 use std::any::Any;
+use std::panic::AssertUnwindSafe;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
@@ -15,7 +16,7 @@ use axum::response::IntoResponse;
 use tower::{Layer, Service};
 use tracing::Instrument;
 
-use crate::error::{ApiError, ErrorCode};
+use crate::error::{ApiError, ErrorCode, LoadShed};
 use crate::state::AppState;
 
 pub const REQUEST_ID: &str = "x-request-id";
@@ -141,9 +142,12 @@ where
         this.state.requests.finish();
         let status = response.status().as_u16();
         let elapsed_ms = this.started.elapsed().as_secs_f64() * 1000.0;
+        let fault = status >= 500 && response.extensions().get::<LoadShed>().is_none();
         this.span.in_scope(|| {
-            if status >= 500 {
+            if fault {
                 tracing::error!(status, elapsed_ms, "request completed");
+            } else if status >= 500 {
+                tracing::warn!(status, elapsed_ms, "request completed");
             } else {
                 tracing::info!(status, elapsed_ms, "request completed");
             }
@@ -190,8 +194,83 @@ fn new_request_id() -> String {
     id
 }
 
-/// `CatchPanicLayer` hook: the client gets a JSON 500 without internals; the log gets the
-/// panic message inside the request's span (so with its request id).
+/// Turns a panic in a handler (or in routing) into a JSON 500 through `panic_response`.
+/// Hand-written rather than tower-http's `CatchPanicLayer`, which boxes every response
+/// body again; this one keeps the route's body as it is.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CatchPanicLayer;
+
+impl<S> Layer<S> for CatchPanicLayer {
+    type Service = CatchPanic<S>;
+
+    fn layer(&self, inner: S) -> CatchPanic<S> {
+        CatchPanic { inner }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct CatchPanic<S> {
+    inner: S,
+}
+
+impl<S> Service<Request> for CatchPanic<S>
+where
+    S: Service<Request, Response = Response<Body>, Error = Infallible>,
+{
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = CatchPanicFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        match std::panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(request))) {
+            Ok(inner) => CatchPanicFuture {
+                inner: Some(inner),
+                panicked: None,
+            },
+            Err(panic) => CatchPanicFuture {
+                inner: None,
+                panicked: Some(panic_response(panic)),
+            },
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    pub struct CatchPanicFuture<F> {
+        #[pin]
+        inner: Option<F>,
+        panicked: Option<Response<Body>>,
+    }
+}
+
+impl<F> Future for CatchPanicFuture<F>
+where
+    F: Future<Output = Result<Response<Body>, Infallible>>,
+{
+    type Output = Result<Response<Body>, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        let Some(inner) = this.inner.as_mut().as_pin_mut() else {
+            return Poll::Ready(Ok(this.panicked.take().expect("polled after completion")));
+        };
+        match std::panic::catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(poll) => poll,
+            Err(panic) => {
+                // The future is not polled again after a panic.
+                this.inner.set(None);
+                Poll::Ready(Ok(panic_response(panic)))
+            }
+        }
+    }
+}
+
+/// The client gets a JSON 500 without internals; the log gets the panic message inside the
+/// request's span (so with its request id).
 pub fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response<Body> {
     let detail = panic
         .downcast_ref::<&str>()
@@ -207,7 +286,6 @@ mod tests {
     use axum::Router;
     use axum::routing::get;
     use tower::ServiceExt;
-    use tower_http::catch_panic::CatchPanicLayer;
 
     use super::*;
 
@@ -218,7 +296,7 @@ mod tests {
         }
         let app = Router::new()
             .route("/boom", get(boom))
-            .layer(CatchPanicLayer::custom(panic_response));
+            .layer(CatchPanicLayer);
         let request = Request::get("/boom").body(Body::empty()).unwrap();
         let response = app.oneshot(request).await.unwrap();
         assert_eq!(response.status(), 500);

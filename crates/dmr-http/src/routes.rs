@@ -5,12 +5,16 @@
 //! from the same handlers' `#[utoipa::path]` annotations (`api_routes`), and a test holds
 //! the table and the document equal: a route cannot be added undocumented either.
 
+use std::convert::Infallible;
+
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::extract::Request;
 use axum::handler::Handler;
 use axum::http::Method;
+use axum::response::Response;
 use axum::routing::{MethodFilter, on};
-use tower_http::catch_panic::CatchPanicLayer;
+use tower::{Service, ServiceBuilder};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -176,24 +180,38 @@ pub fn route_table() -> Vec<RouteInfo> {
     table(Vec::new())
 }
 
-/// Layers, outermost first: browser headers (Helmet, CORS), request id and access log,
-/// limits (rate, tenant, JSON depth), body limit, panic catcher (ARCHITECTURE.md says
-/// why); each route's access rule is checked by its `Guarded` handler, innermost.
-pub fn router(state: AppState, config: &HttpConfig) -> Router {
-    table(Building(Router::new()))
+/// The application: the routed handlers inside the edge's layers, outermost first:
+/// browser headers (Helmet, CORS), request id and access log, limits (rate, tenant, JSON
+/// depth), body limit, panic catcher (ARCHITECTURE.md says why); each route's access rule
+/// is checked by its `Guarded` handler, innermost. Serve it with `with_peer_address`.
+///
+/// The layers wrap the router once, as one service, rather than through `Router::layer`,
+/// which wraps every route in each layer and so costs each request a boxed clone of the
+/// service and a boxed future per layer (seen in the L1-hit profile; `benches/edge.rs`).
+pub fn app(
+    state: AppState,
+    config: &HttpConfig,
+) -> impl Service<Request, Response = Response, Error = Infallible, Future: Send + 'static>
++ Clone
++ Send
++ Sync
++ 'static {
+    let routes = table(Building(Router::new()))
         .0
         .merge(docs::routes(&openapi_document()))
         .fallback(fallback::not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed)
-        .layer(CatchPanicLayer::custom(middleware::panic_response))
-        .layer(DefaultBodyLimit::max(config.body_limit))
-        .layer(LimitsLayer::new(&config.edge).with_access(state.access.clone()))
+        .with_state(state.clone());
+    ServiceBuilder::new()
+        .layer(BrowserHeadersLayer::new(&config.edge))
         .layer(middleware::ObserveLayer {
             state: state.clone(),
             timeout: config.request_timeout,
         })
-        .layer(BrowserHeadersLayer::new(&config.edge))
-        .with_state(state)
+        .layer(LimitsLayer::new(&config.edge, Some(state.access.clone())))
+        .layer(DefaultBodyLimit::max(config.body_limit))
+        .layer(middleware::CatchPanicLayer)
+        .service(routes)
 }
 
 /// The document's source: every handler of the table, through `routes!`, which takes each

@@ -1,5 +1,6 @@
 //! The headers `app.use(helmet())` sets, with Helmet 8's default values, on every response.
-//! Static values: the request path only copies them into the response.
+//! Static values, built into one map at start-up (`base`); each response starts from a
+//! copy of it, which costs less than inserting the headers one by one (the L1-hit profile).
 
 use axum::http::header::{
     CONTENT_SECURITY_POLICY, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS,
@@ -50,15 +51,36 @@ pub static HELMET_HEADERS: [(HeaderName, HeaderValue); 12] = [
     (X_XSS_PROTECTION, HeaderValue::from_static("0")),
 ];
 
-/// Adds each header the response does not set itself (Helmet sets them before the route
-/// runs, so a route's own value wins there too).
-pub fn apply(headers: &mut HeaderMap) {
-    headers.reserve(HELMET_HEADERS.len());
-    for (name, value) in &HELMET_HEADERS {
-        if let axum::http::header::Entry::Vacant(slot) = headers.entry(name) {
-            slot.insert(value.clone());
+/// Helmet's headers, then `extra`, in one map with room for `spare` more headers (a
+/// response's own, added by `overlay`, without growing it).
+pub fn base(extra: impl IntoIterator<Item = (HeaderName, HeaderValue)>, spare: usize) -> HeaderMap {
+    let mut map = HeaderMap::with_capacity(HELMET_HEADERS.len() + spare);
+    map.extend(HELMET_HEADERS.iter().cloned());
+    map.extend(extra);
+    map
+}
+
+/// A copy of `base` with the response's `own` headers over it: its own value wins (Helmet
+/// sets its headers before the route runs, so a route's own value wins there too), and
+/// every value of a header the response repeats is kept.
+pub fn overlay(own: HeaderMap, base: &HeaderMap) -> HeaderMap {
+    let mut headers = base.clone();
+    // `into_iter` names a header once, on its first value.
+    let mut current: Option<HeaderName> = None;
+    for (name, value) in own {
+        match name {
+            Some(name) => {
+                headers.insert(&name, value);
+                current = Some(name);
+            }
+            None => {
+                if let Some(name) = &current {
+                    headers.append(name, value);
+                }
+            }
         }
     }
+    headers
 }
 
 #[cfg(test)]
@@ -66,12 +88,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_header_is_set_and_a_routes_own_value_wins() {
-        let mut headers = HeaderMap::new();
-        headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-        apply(&mut headers);
-        assert_eq!(headers.len(), HELMET_HEADERS.len());
+    fn every_header_is_set_and_a_routes_own_values_win() {
+        use axum::http::header::{CONTENT_TYPE, SET_COOKIE};
+        let base = base([(CONTENT_TYPE, HeaderValue::from_static("text/plain"))], 4);
+        let mut own = HeaderMap::new();
+        own.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        own.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        own.append(SET_COOKIE, HeaderValue::from_static("a=1"));
+        own.append(SET_COOKIE, HeaderValue::from_static("b=2"));
+        let headers = overlay(own, &base);
+        assert_eq!(headers.keys_len(), HELMET_HEADERS.len() + 2);
         assert_eq!(headers[X_FRAME_OPTIONS], "DENY");
+        assert_eq!(headers[CONTENT_TYPE], "application/json");
+        assert_eq!(headers.get_all(SET_COOKIE).iter().count(), 2);
         assert_eq!(headers[X_XSS_PROTECTION], "0");
         assert_eq!(headers["origin-agent-cluster"], "?1");
         assert!(
@@ -79,6 +108,10 @@ mod tests {
                 .to_str()
                 .unwrap()
                 .ends_with(";upgrade-insecure-requests")
+        );
+        assert_eq!(
+            base[X_FRAME_OPTIONS], "SAMEORIGIN",
+            "the base is left as it was"
         );
     }
 }

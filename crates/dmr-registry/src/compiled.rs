@@ -1,7 +1,9 @@
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
+use bytes::Bytes;
+use dmr_cache::Equivalent;
 use dmr_model::ModelDef;
 use dmr_model::{FieldType, IndexOrder, Schema};
 use dmr_store::{CollectionSpec, EnsuredCollection, TenantId};
@@ -29,6 +31,30 @@ impl ModelKey {
 
     pub fn fingerprint(&self) -> &str {
         &self.def.fingerprint
+    }
+}
+
+/// A `ModelKey` borrowed from the request's tenant and the current definition: an L1 hit is
+/// looked up without building a key (no reference count touched, no allocation).
+pub struct ModelKeyRef<'a> {
+    pub tenant: &'a TenantId,
+    pub def: &'a ModelDef,
+}
+
+impl Hash for ModelKeyRef<'_> {
+    /// As `ModelKey` hashes (moka finds the entry by this hash).
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.tenant.hash(state);
+        self.def.name.hash(state);
+        self.def.fingerprint.hash(state);
+    }
+}
+
+impl Equivalent<ModelKey> for ModelKeyRef<'_> {
+    fn equivalent(&self, key: &ModelKey) -> bool {
+        *self.tenant == key.tenant
+            && self.def.name == key.model()
+            && self.def.fingerprint == key.fingerprint()
     }
 }
 
@@ -66,6 +92,10 @@ pub struct CompiledModel {
     /// The invalidation generations its load started under.
     pub(crate) stamp: Stamp,
     pub(crate) open: Arc<OpenTenant>,
+    /// The HTTP edge's encoded answer describing this model, made on its first use and
+    /// kept with it, so that it can neither outlive nor disagree with the model (an L1
+    /// hit then serves bytes instead of serialising a dozen fields).
+    pub encoded_answer: OnceLock<Bytes>,
 }
 
 impl CompiledModel {

@@ -3,7 +3,7 @@
 //! instance compiles while the others wait for its result in L2. Whenever the tier fails,
 //! the request carries on with a local compile: Redis is never on the critical path.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
 use dmr_cache::{Awaited, SharedTier};
@@ -136,6 +136,7 @@ impl Registry {
             compiled_at: SystemTime::now(),
             stamp,
             open: opened.tenant,
+            encoded_answer: OnceLock::new(),
         })))
     }
 }

@@ -1,5 +1,4 @@
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use arc_swap::ArcSwap;
@@ -12,7 +11,7 @@ use serde_json::Value;
 
 static NO_SORT: Sort = Sort { keys: Vec::new() };
 
-use crate::compiled::{CompiledModel, ModelKey, SpecCache};
+use crate::compiled::{CompiledModel, ModelKey, ModelKeyRef, SpecCache};
 use crate::connections::ConnectionManager;
 use crate::documents::QueryLimits;
 use crate::error::RegistryError;
@@ -137,15 +136,6 @@ impl Registry {
         Ok(new)
     }
 
-    fn definition(&self, name: &str) -> Result<Arc<ModelDef>, RegistryError> {
-        self.inner
-            .models
-            .load()
-            .get(name)
-            .cloned()
-            .ok_or_else(|| RegistryError::ModelNotFound(name.to_owned()))
-    }
-
     /// The compiled model for (tenant, model): from L1, else from L2, else compiled once
     /// however many requests (of this instance, and of the fleet) miss at the same time.
     pub async fn model(
@@ -153,21 +143,25 @@ impl Registry {
         tenant: &TenantId,
         name: &str,
     ) -> Result<Arc<CompiledModel>, RegistryError> {
-        let def = self.definition(name)?;
-        let key = ModelKey::new(tenant.clone(), Arc::clone(&def));
         let counters = &self.inner.counters;
-        let timed = counters
-            .lookups
-            .fetch_add(1, Ordering::Relaxed)
-            .is_multiple_of(L1_SAMPLE);
+        let timed = counters.lookups.add(1) % L1_SAMPLE == 0;
         let started = timed.then(Instant::now);
-        if let Some(compiled) = self.inner.l1.get(&key).await {
-            compiled.open.touch();
-            if let Some(started) = started {
-                counters.l1_latency.record(started.elapsed());
+        let def = {
+            let models = self.inner.models.load();
+            let def = models
+                .get(name)
+                .ok_or_else(|| RegistryError::ModelNotFound(name.to_owned()))?;
+            let hit = self.inner.l1.get(&ModelKeyRef { tenant, def }).await;
+            if let Some(compiled) = hit {
+                compiled.open.touch();
+                if let Some(started) = started {
+                    counters.l1_latency.record(started.elapsed());
+                }
+                return Ok(compiled);
             }
-            return Ok(compiled);
-        }
+            Arc::clone(def)
+        };
+        let key = ModelKey::new(tenant.clone(), Arc::clone(&def));
         let loaded = self
             .inner
             .l1
@@ -277,6 +271,7 @@ impl Registry {
             compiled_at: SystemTime::now(),
             stamp,
             open: opened.tenant,
+            encoded_answer: OnceLock::new(),
         }))
     }
 

@@ -79,7 +79,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             pid: std::process::id(),
         },
     );
-    let app = dmr_http::router(
+    let app = dmr_http::app(
         state.clone(),
         &HttpConfig {
             body_limit: config.body_limit,
@@ -104,15 +104,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(
-        // The peer's address is the rate limiter's client (unless it is a trusted proxy).
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = stop_rx.await;
-        })
-        .into_future(),
+        axum::serve(listener, dmr_http::with_peer_address(app))
+            .with_graceful_shutdown(async move {
+                let _ = stop_rx.await;
+            })
+            .into_future(),
     );
 
     let signal = shutdown_signal().await;

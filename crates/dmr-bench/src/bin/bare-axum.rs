@@ -1,11 +1,68 @@
 //! The ceiling for the HTTP harness: axum with no middleware answering the same path
 //! shape with a JSON body the size of the registry's L1-hit answer, built per request
 //! the same way (a serialisable struct). Listens on 127.0.0.1:$PORT.
+//!
+//! With `HEADERS=1`, every answer also carries the headers the registry's `/api/` answers
+//! carry (Helmet's twelve, CORS's two, four `RateLimit-*`, a request id), static values
+//! inserted by one `map_response` around the router: the ceiling of any server that keeps
+//! that header contract, to tell what they cost from what the registry's own work costs.
 
 use axum::extract::Path;
+use axum::http::{HeaderName, HeaderValue};
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
+use tower::ServiceBuilder;
+use tower::make::Shared;
+
+/// What the registry's L1-hit answer carries besides `content-type`, `content-length` and
+/// `date`, in its order (request id and rate-limit values as in a real answer).
+const CONTRACT_HEADERS: [(&str, &str); 19] = [
+    (
+        "content-security-policy",
+        "default-src 'self';base-uri 'self';font-src 'self' https: data:;\
+         form-action 'self';frame-ancestors 'self';img-src 'self' data:;\
+         object-src 'none';script-src 'self';script-src-attr 'none';\
+         style-src 'self' https: 'unsafe-inline';upgrade-insecure-requests",
+    ),
+    ("cross-origin-opener-policy", "same-origin"),
+    ("cross-origin-resource-policy", "same-origin"),
+    ("origin-agent-cluster", "?1"),
+    ("referrer-policy", "no-referrer"),
+    (
+        "strict-transport-security",
+        "max-age=31536000; includeSubDomains",
+    ),
+    ("x-content-type-options", "nosniff"),
+    ("x-dns-prefetch-control", "off"),
+    ("x-download-options", "noopen"),
+    ("x-frame-options", "SAMEORIGIN"),
+    ("x-permitted-cross-domain-policies", "none"),
+    ("x-xss-protection", "0"),
+    ("access-control-allow-origin", "*"),
+    (
+        "access-control-expose-headers",
+        "RateLimit-Policy,RateLimit-Limit,RateLimit-Remaining,RateLimit-Reset,Retry-After,X-Request-Id",
+    ),
+    ("ratelimit-policy", "100;w=900"),
+    ("ratelimit-limit", "100"),
+    ("ratelimit-remaining", "99"),
+    ("ratelimit-reset", "900"),
+    ("x-request-id", "3c25-1a21c9a453e-65"),
+];
+
+fn with_contract_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.reserve(CONTRACT_HEADERS.len());
+    for (name, value) in CONTRACT_HEADERS {
+        headers.insert(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        );
+    }
+    response
+}
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -48,5 +105,14 @@ async fn main() {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
         .expect("bind");
-    axum::serve(listener, app).await.expect("serve");
+    if std::env::var("HEADERS").is_ok_and(|v| v == "1") {
+        let app = ServiceBuilder::new()
+            .map_response(with_contract_headers)
+            .service(app);
+        axum::serve(listener, Shared::new(app))
+            .await
+            .expect("serve");
+    } else {
+        axum::serve(listener, app).await.expect("serve");
+    }
 }

@@ -3,6 +3,8 @@ use std::time::Instant;
 use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
+use axum::http::HeaderValue;
+use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use dmr_registry::TestOperation;
@@ -15,6 +17,8 @@ use crate::extract::{Tenant, TenantModel, check_model_name, json_body};
 use crate::openapi::reports;
 use crate::openapi::responses::{BadRequest, NotFound, ServiceUnavailable, UnprocessableEntity};
 use crate::state::AppState;
+
+static APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
 
 #[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -198,23 +202,31 @@ pub async fn model_named_test(
     model_answer(&state, &tenant, "test").await
 }
 
+/// The answer is the same for as long as the compiled model is: encoded on first use and
+/// kept on the model (`CompiledModel::encoded_answer`), so an L1 hit copies no field.
 async fn model_answer(
     state: &AppState,
     tenant: &dmr_store::TenantId,
     name: &str,
 ) -> Result<Response, ApiError> {
     let compiled = state.registry.model(tenant, name).await?;
-    Ok(Json(ModelAnswer {
-        tenant_id: tenant.as_str(),
-        model_name: compiled.name(),
-        exists: true,
-        collection_name: &compiled.collection,
-        database_name: &compiled.database_name,
-        fingerprint: &compiled.def.fingerprint,
-        indexes: &compiled.ensured.indexes,
-        index_errors: &compiled.ensured.failed,
-    })
-    .into_response())
+    let body = compiled
+        .encoded_answer
+        .get_or_init(|| {
+            let answer = ModelAnswer {
+                tenant_id: compiled.tenant.as_str(),
+                model_name: compiled.name(),
+                exists: true,
+                collection_name: &compiled.collection,
+                database_name: &compiled.database_name,
+                fingerprint: &compiled.def.fingerprint,
+                indexes: &compiled.ensured.indexes,
+                index_errors: &compiled.ensured.failed,
+            };
+            Bytes::from(serde_json::to_vec(&answer).expect("strings and lists serialise"))
+        })
+        .clone();
+    Ok(([(CONTENT_TYPE, APPLICATION_JSON.clone())], body).into_response())
 }
 
 /// The body of `POST /api/models/:tenantId/test`; both fields default as in the seed (an

@@ -577,6 +577,26 @@ async fn a_tenant_over_its_concurrency_gets_503_and_others_carry_on() {
     assert_eq!(error_code(&body), "tenant_busy");
     assert!(body.contains("TENANT_MAX_CONCURRENCY"), "{body}");
     assert_eq!(header(&headers, "retry-after"), "1");
+    // Load shed on purpose is a warning, not an error of the service.
+    let combined = server.log_dir().join("combined.log");
+    let started = std::time::Instant::now();
+    let shed = loop {
+        let text = std::fs::read_to_string(&combined).unwrap_or_default();
+        if let Some(line) = text.lines().find(|l| l.contains("request shed")) {
+            break line.to_owned();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "no shed line in {text}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(shed.contains("\"level\":\"WARN\""), "{shed}");
+    let errors = std::fs::read_to_string(server.log_dir().join("error.log")).unwrap_or_default();
+    assert!(
+        !errors.contains("tenant_busy") && !errors.contains("\"status\":503"),
+        "{errors}"
+    );
     // Other tenants and registry-wide routes are not held up.
     let (status, _) = get(&server, "/api/models/quick/User", &[]).await;
     assert_eq!(status, StatusCode::OK);
