@@ -12,7 +12,9 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, Request};
 use axum::response::IntoResponse;
 use axum::routing::get;
-use dmr_http::{BrowserHeadersLayer, EdgeConfig, LimitsLayer, MAX_RATE_LIMIT};
+use dmr_http::{
+    BaseHeadersLayer, BrowserHeadersLayer, EdgeConfig, LimitsLayer, MAX_RATE_LIMIT, base_headers,
+};
 use tower::{ServiceBuilder, ServiceExt};
 
 fn main() {
@@ -39,11 +41,13 @@ fn app(
         tenant_rate_limit_max_requests: MAX_RATE_LIMIT,
         ..EdgeConfig::default()
     };
+    let base = base_headers(&config);
+    let headers = matches!(layers, "headers" | "both");
+    let limits = matches!(layers, "limits" | "both");
     ServiceBuilder::new()
-        .option_layer(
-            matches!(layers, "headers" | "both").then(|| BrowserHeadersLayer::new(&config)),
-        )
-        .option_layer(matches!(layers, "limits" | "both").then(|| LimitsLayer::new(&config, None)))
+        .option_layer(headers.then(|| BrowserHeadersLayer::new(&config, base)))
+        .option_layer(limits.then(|| LimitsLayer::new(&config, None, base)))
+        .option_layer(headers.then_some(BaseHeadersLayer(base)))
         .map_response(IntoResponse::into_response)
         .service(routes)
 }

@@ -27,7 +27,7 @@ use crate::cors::{self, CorsOrigins, Grant};
 use crate::error::{ApiError, ErrorCode};
 use crate::json_depth::{self, BodyRead, DepthLimitedBody};
 use crate::rate_limit::{Clock, Hit, KeyedWindows, Window};
-use crate::security_headers;
+use crate::security_headers::BaseHeaders;
 use crate::state::leak;
 use crate::tenant_limit::{InFlight, TenantLimits, TenantVerdict, tenant_in_path};
 
@@ -152,6 +152,7 @@ struct Limits {
     /// With authentication on, only callers the tenant's routes will serve spend its
     /// budget and slots: anyone else could otherwise exhaust them without a key.
     access: Option<AccessControl>,
+    base: BaseHeaders,
 }
 
 /// The per-client and per-tenant limits and the JSON depth limit; see the module comment.
@@ -161,11 +162,19 @@ pub struct LimitsLayer {
     limits: &'static Limits,
 }
 
+/// The limits' own answers (429, 503, 400) get the base headers here; a route's answer
+/// already has them.
+fn refused(response: Response<Body>, base: BaseHeaders) -> Response<Body> {
+    let mut response = response;
+    base.apply(&mut response);
+    response
+}
+
 impl LimitsLayer {
     /// With `access`, tenant limits count only requests whose key the tenant's routes
     /// accept (a cached verdict: a key not verified lately is not counted on its first
     /// request).
-    pub fn new(config: &EdgeConfig, access: Option<AccessControl>) -> Self {
+    pub fn new(config: &EdgeConfig, access: Option<AccessControl>, base: BaseHeaders) -> Self {
         let window_ms = config.rate_limit_window.as_millis().max(1) as u64;
         LimitsLayer {
             limits: leak(Limits {
@@ -190,6 +199,7 @@ impl LimitsLayer {
                     ";comment=\"tenant\"",
                 ),
                 access,
+                base,
             }),
         }
     }
@@ -357,7 +367,7 @@ where
         let (quota, in_flight) = if request.uri().path().starts_with("/api/") {
             match self.limits.admit(&request) {
                 Admission::Refused(response) => {
-                    return LimitsFuture::answered(response, has_body);
+                    return LimitsFuture::answered(refused(response, self.limits.base), has_body);
                 }
                 Admission::Admitted { quota, in_flight } => (quota, in_flight),
             }
@@ -372,7 +382,10 @@ where
                 ErrorCode::JsonTooDeep,
                 format!("Query parameter: {too_deep}"),
             );
-            return LimitsFuture::answered(error.into_response(), has_body);
+            return LimitsFuture::answered(
+                refused(error.into_response(), self.limits.base),
+                has_body,
+            );
         }
         let (request, body_read) = if has_body {
             let (parts, body) = request.into_parts();
@@ -450,8 +463,83 @@ where
     }
 }
 
-/// Helmet's headers and CORS on every response; preflights answered. Built once per
-/// process (`state::leak`).
+/// Every response's headers before its own: Helmet's, and CORS's when they do not depend
+/// on the request (`CORS_ORIGINS=*`).
+pub fn base_headers(config: &EdgeConfig) -> BaseHeaders {
+    match config.cors_origins {
+        CorsOrigins::Any => BaseHeaders::new(cors::any_origin_headers()),
+        CorsOrigins::List(_) => BaseHeaders::new([]),
+    }
+}
+
+/// The base headers under a route's answer, right after it is made (innermost).
+#[derive(Debug, Clone, Copy)]
+pub struct BaseHeadersLayer(pub BaseHeaders);
+
+impl<S> Layer<S> for BaseHeadersLayer {
+    type Service = BaseHeadersService<S>;
+
+    fn layer(&self, inner: S) -> BaseHeadersService<S> {
+        BaseHeadersService {
+            inner,
+            base: self.0,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct BaseHeadersService<S> {
+    inner: S,
+    base: BaseHeaders,
+}
+
+impl<S> Service<Request> for BaseHeadersService<S>
+where
+    S: Service<Request, Response = Response<Body>, Error = Infallible>,
+{
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = BaseHeadersFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        BaseHeadersFuture {
+            inner: self.inner.call(request),
+            base: self.base,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    pub struct BaseHeadersFuture<F> {
+        #[pin]
+        inner: F,
+        base: BaseHeaders,
+    }
+}
+
+impl<F> Future for BaseHeadersFuture<F>
+where
+    F: Future<Output = Result<Response<Body>, Infallible>>,
+{
+    type Output = Result<Response<Body>, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let mut response = match std::task::ready!(this.inner.poll(cx)) {
+            Ok(response) => response,
+            Err(never) => match never {},
+        };
+        this.base.apply(&mut response);
+        Poll::Ready(Ok(response))
+    }
+}
+
+/// CORS on every response and preflights answered (with the base headers, as every answer
+/// given at the edge). Built once per process (`state::leak`).
 #[derive(Debug, Clone)]
 pub struct BrowserHeadersLayer {
     browser: &'static Browser,
@@ -460,25 +548,15 @@ pub struct BrowserHeadersLayer {
 #[derive(Debug)]
 struct Browser {
     cors: CorsOrigins,
-    /// Every response's headers before its own: Helmet's, and CORS's when they do not
-    /// depend on the request (`CORS_ORIGINS=*`).
-    base: HeaderMap,
+    base: BaseHeaders,
 }
 
-/// Room in the base map for a response's own headers (content type, `RateLimit-*`, request
-/// id, a few more), so that adding them does not grow it.
-const OWN_HEADERS: usize = 10;
-
 impl BrowserHeadersLayer {
-    pub fn new(config: &EdgeConfig) -> Self {
-        let cors_headers = match config.cors_origins {
-            CorsOrigins::Any => cors::any_origin_headers().to_vec(),
-            CorsOrigins::List(_) => Vec::new(),
-        };
+    pub fn new(config: &EdgeConfig, base: BaseHeaders) -> Self {
         BrowserHeadersLayer {
             browser: leak(Browser {
                 cors: config.cors_origins.clone(),
-                base: security_headers::base(cors_headers, OWN_HEADERS),
+                base,
             }),
         }
     }
@@ -516,18 +594,18 @@ where
     fn call(&mut self, request: Request) -> Self::Future {
         let grant = self.browser.cors.grant(request.headers());
         if cors::is_preflight(request.method(), request.headers()) {
+            let mut preflight = cors::preflight_response(&grant);
+            self.browser.base.apply(&mut preflight);
             return BrowserHeadersFuture {
                 inner: None,
-                preflight: Some(cors::preflight_response(&grant)),
+                preflight: Some(preflight),
                 grant,
-                base: &self.browser.base,
             };
         }
         BrowserHeadersFuture {
             inner: Some(self.inner.call(request)),
             preflight: None,
             grant,
-            base: &self.browser.base,
         }
     }
 }
@@ -538,7 +616,6 @@ pin_project_lite::pin_project! {
         inner: Option<F>,
         preflight: Option<Response<Body>>,
         grant: Grant,
-        base: &'static HeaderMap,
     }
 }
 
@@ -557,12 +634,9 @@ where
             },
             None => this.preflight.take().expect("polled after completion"),
         };
-        let own = std::mem::take(response.headers_mut());
-        let headers = response.headers_mut();
-        *headers = security_headers::overlay(own, this.base);
         // `*`'s headers are in the base; a list's depend on the request.
         if !matches!(this.grant, Grant::Any) {
-            this.grant.apply(headers);
+            this.grant.apply(response.headers_mut());
         }
         Poll::Ready(Ok(response))
     }

@@ -22,7 +22,9 @@ pub use auth::Access;
 pub use client_addr::TrustedProxies;
 pub use connection::with_peer_address;
 pub use cors::CorsOrigins;
-pub use edge::{BrowserHeadersLayer, EdgeConfig, LIMITER_CAPACITY, LimitsLayer};
+pub use edge::{
+    BaseHeadersLayer, BrowserHeadersLayer, EdgeConfig, LIMITER_CAPACITY, LimitsLayer, base_headers,
+};
 pub use error::{ApiError, ErrorCode};
 pub use json_depth::MAX_CONFIGURABLE_DEPTH as MAX_JSON_DEPTH_LIMIT;
 pub use openapi::{DOCS_PATH, DOCUMENT_PATH};

@@ -17,6 +17,7 @@ use tower::{Layer, Service};
 use tracing::Instrument;
 
 use crate::error::{ApiError, ErrorCode, LoadShed};
+use crate::security_headers::BaseHeaders;
 use crate::state::AppState;
 
 pub const REQUEST_ID: &str = "x-request-id";
@@ -29,6 +30,8 @@ pub const REQUEST_ID: &str = "x-request-id";
 pub struct ObserveLayer {
     pub state: AppState,
     pub timeout: Duration,
+    /// For the timeout's 408, made here.
+    pub base: BaseHeaders,
 }
 
 impl<S> Layer<S> for ObserveLayer {
@@ -88,6 +91,7 @@ where
             inner: inner.instrument(span.clone()),
             deadline: None,
             limit: self.layer.timeout,
+            base: self.layer.base,
             started,
             state,
             span,
@@ -105,6 +109,7 @@ pin_project_lite::pin_project! {
         #[pin]
         deadline: Option<tokio::time::Sleep>,
         limit: Duration,
+        base: BaseHeaders,
         started: Instant,
         state: AppState,
         span: tracing::Span,
@@ -134,7 +139,7 @@ where
                     .as_pin_mut()
                     .map(|sleep| sleep.poll(cx))
                 {
-                    Some(Poll::Ready(())) => timed_out(*this.limit),
+                    Some(Poll::Ready(())) => timed_out(*this.limit, *this.base),
                     _ => return Poll::Pending,
                 }
             }
@@ -164,15 +169,17 @@ where
 
 /// A request past REQUEST_TIMEOUT_MS. Work already handed to a store (a write on SQLite's
 /// blocking pool) still completes; the client is told it may not have.
-fn timed_out(limit: Duration) -> Response<Body> {
-    ApiError::new(
+fn timed_out(limit: Duration, base: BaseHeaders) -> Response<Body> {
+    let mut response = ApiError::new(
         ErrorCode::RequestTimeout,
         format!(
             "The request took longer than {} ms; a write may or may not have been applied",
             limit.as_millis()
         ),
     )
-    .into_response()
+    .into_response();
+    base.apply(&mut response);
+    response
 }
 
 fn new_request_id() -> String {

@@ -20,7 +20,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::{Access, Guarded};
-use crate::edge::{BrowserHeadersLayer, LimitsLayer};
+use crate::edge::{self, BaseHeadersLayer, BrowserHeadersLayer, LimitsLayer};
 use crate::handlers::{api_keys, cache, docs, documents, fallback, info, models, monitoring};
 use crate::middleware;
 use crate::openapi::{self, ApiDoc};
@@ -180,10 +180,11 @@ pub fn route_table() -> Vec<RouteInfo> {
     table(Vec::new())
 }
 
-/// The application: the routed handlers inside the edge's layers, outermost first:
-/// browser headers (Helmet, CORS), request id and access log, limits (rate, tenant, JSON
-/// depth), body limit, panic catcher (ARCHITECTURE.md says why); each route's access rule
-/// is checked by its `Guarded` handler, innermost. Serve it with `with_peer_address`.
+/// The application: the routed handlers inside the edge's layers, outermost first: CORS
+/// (and preflights), request id and access log, limits (rate, tenant, JSON depth), the
+/// base headers (Helmet's) under the route's answer, body limit, panic catcher
+/// (ARCHITECTURE.md says why); each route's access rule is checked by its `Guarded`
+/// handler, innermost. Serve it with `with_peer_address`.
 ///
 /// The layers wrap the router once, as one service, rather than through `Router::layer`,
 /// which wraps every route in each layer and so costs each request a boxed clone of the
@@ -202,13 +203,20 @@ pub fn app(
         .fallback(fallback::not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed)
         .with_state(state.clone());
+    let base = edge::base_headers(&config.edge);
     ServiceBuilder::new()
-        .layer(BrowserHeadersLayer::new(&config.edge))
+        .layer(BrowserHeadersLayer::new(&config.edge, base))
         .layer(middleware::ObserveLayer {
             state: state.clone(),
             timeout: config.request_timeout,
+            base,
         })
-        .layer(LimitsLayer::new(&config.edge, Some(state.access.clone())))
+        .layer(LimitsLayer::new(
+            &config.edge,
+            Some(state.access.clone()),
+            base,
+        ))
+        .layer(BaseHeadersLayer(base))
         .layer(DefaultBodyLimit::max(config.body_limit))
         .layer(middleware::CatchPanicLayer)
         .service(routes)

@@ -1,12 +1,16 @@
 //! The headers `app.use(helmet())` sets, with Helmet 8's default values, on every response.
-//! Static values, built into one map at start-up (`base`); each response starts from a
-//! copy of it, which costs less than inserting the headers one by one (the L1-hit profile).
+//! Static values, built into one map at start-up (`BaseHeaders`); each response starts
+//! from a copy of it, which costs less than inserting the headers one by one (the L1-hit
+//! profile).
 
+use axum::body::Body;
 use axum::http::header::{
     CONTENT_SECURITY_POLICY, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS,
     X_DNS_PREFETCH_CONTROL, X_FRAME_OPTIONS, X_XSS_PROTECTION,
 };
-use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Response};
+
+use crate::state::leak;
 
 /// Helmet 8.1's defaults, in its order. (Helmet 7 differs only in HSTS: 180 days,
 /// `max-age=15552000`.) Helmet also removes `X-Powered-By`, which this server never sends.
@@ -59,6 +63,31 @@ pub fn base(extra: impl IntoIterator<Item = (HeaderName, HeaderValue)>, spare: u
     map.extend(extra);
     map
 }
+
+/// The headers every response starts from (`base`, built and kept once per process). They
+/// are put under a response's own where it is made: right after the route answers
+/// (`edge::BaseHeadersLayer`, innermost) and by each edge layer on the answers it gives
+/// itself; the layers' own headers (`RateLimit-*`, the request id) then go into the final
+/// map once, instead of being inserted into the route's and copied again.
+#[derive(Debug, Clone, Copy)]
+pub struct BaseHeaders(&'static HeaderMap);
+
+impl BaseHeaders {
+    /// Helmet's headers, then `extra`.
+    pub fn new(extra: impl IntoIterator<Item = (HeaderName, HeaderValue)>) -> Self {
+        BaseHeaders(leak(base(extra, OWN_HEADERS)))
+    }
+
+    /// The response's headers over a copy of the base (`overlay`).
+    pub fn apply(self, response: &mut Response<Body>) {
+        let own = std::mem::take(response.headers_mut());
+        *response.headers_mut() = overlay(own, self.0);
+    }
+}
+
+/// Room in the base map for a response's own headers (content type, `RateLimit-*`, request
+/// id, a few more), so that adding them does not grow it.
+const OWN_HEADERS: usize = 10;
 
 /// A copy of `base` with the response's `own` headers over it: its own value wins (Helmet
 /// sets its headers before the route runs, so a route's own value wins there too), and

@@ -472,14 +472,19 @@ async fn a_slow_request_is_a_408_and_a_huge_filter_a_400() {
     lock.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
         .unwrap();
     lock.execute_batch("BEGIN IMMEDIATE").unwrap();
-    let (status, body) = server
-        .send(
-            Method::POST,
-            "/api/models/slow/User/documents",
-            Some(user(1)),
-        )
-        .await;
-    assert_eq!(status, StatusCode::REQUEST_TIMEOUT, "{body}");
+    let response = server
+        .client
+        .post(format!("{}/api/models/slow/User/documents", server.base))
+        .header("content-type", "application/json")
+        .body(user(1).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
+    // Answered at the edge, with Helmet's headers and the request id as every answer.
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+    assert!(response.headers().contains_key("x-request-id"));
+    let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(error_code(&body), "request_timeout");
     drop(lock);
 }

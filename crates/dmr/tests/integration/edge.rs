@@ -352,6 +352,8 @@ async fn cors_star_allows_any_origin_without_credentials() {
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert_eq!(header(&headers, "access-control-allow-origin"), "*");
     assert!(!headers.contains_key("access-control-allow-credentials"));
+    // Answered at the edge, with Helmet's headers as every answer.
+    assert_eq!(header(&headers, "x-content-type-options"), "nosniff");
     let methods = header(&headers, "access-control-allow-methods");
     for method in ["GET", "POST", "PUT", "PATCH", "DELETE"] {
         assert!(methods.contains(method), "{methods}");
@@ -577,6 +579,7 @@ async fn a_tenant_over_its_concurrency_gets_503_and_others_carry_on() {
     assert_eq!(error_code(&body), "tenant_busy");
     assert!(body.contains("TENANT_MAX_CONCURRENCY"), "{body}");
     assert_eq!(header(&headers, "retry-after"), "1");
+    assert_eq!(header(&headers, "x-frame-options"), "SAMEORIGIN");
     // Load shed on purpose is a warning, not an error of the service.
     let combined = server.log_dir().join("combined.log");
     let started = std::time::Instant::now();
