@@ -16,6 +16,7 @@ use axum::handler::Handler;
 use axum::http::{HeaderMap, HeaderName, Method, header};
 use axum::response::{IntoResponse, Response};
 use dmr_registry::{Credential, Denial, Requirement, Verdict};
+use dmr_store::MAX_TENANT_ID_LEN;
 
 use crate::error::{ApiError, ErrorCode};
 use crate::handlers::fallback;
@@ -110,6 +111,32 @@ impl<H> Guarded<H> {
     }
 }
 
+/// The limits layer's verdict, handed to the route's guard: the presented key was checked
+/// (from the access control's cache) and is allowed for this tenant, so the guard need not
+/// hash it again. Only this server sets it: a request cannot carry extensions.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyAllowedForTenant {
+    len: u8,
+    tenant: [u8; MAX_TENANT_ID_LEN],
+}
+
+impl KeyAllowedForTenant {
+    /// `None` for what is longer than a tenant id can be (nothing to hand on then).
+    pub fn new(tenant: &str) -> Option<Self> {
+        let mut copy = [0; MAX_TENANT_ID_LEN];
+        copy.get_mut(..tenant.len())?
+            .copy_from_slice(tenant.as_bytes());
+        Some(Self {
+            len: tenant.len() as u8,
+            tenant: copy,
+        })
+    }
+
+    fn allows(&self, tenant: &str) -> bool {
+        &self.tenant[..usize::from(self.len)] == tenant.as_bytes()
+    }
+}
+
 /// What the route asks of this request. The tenant is read from the raw path: a valid
 /// tenant id has no character that percent-decoding changes, so the raw segment equals
 /// the key's tenant exactly when the handler's decoded one does.
@@ -136,10 +163,21 @@ where
             };
         }
         let path = request.uri().path();
-        let verdict = state.access.check_cached(
-            credential(request.headers()),
-            requirement(self.access, self.tenant_segment, path),
-        );
+        let requirement = requirement(self.access, self.tenant_segment, path);
+        let checked_at_the_edge = match requirement {
+            Requirement::Tenant(tenant) => request
+                .extensions()
+                .get::<KeyAllowedForTenant>()
+                .is_some_and(|allowed| allowed.allows(tenant)),
+            _ => false,
+        };
+        let verdict = if checked_at_the_edge {
+            Verdict::Allow
+        } else {
+            state
+                .access
+                .check_cached(credential(request.headers()), requirement)
+        };
         match verdict {
             Verdict::Allow => GuardFuture::Inner {
                 future: self.handler.call(request, state),
@@ -317,5 +355,17 @@ mod tests {
         let hidden = fallback::route_not_found(&Method::GET, path);
         assert_eq!(hidden.code, ErrorCode::RouteNotFound);
         assert_eq!(hidden.message, "Route not found: GET /api/models/acme/User");
+    }
+
+    #[test]
+    fn the_edges_verdict_holds_for_its_tenant_only() {
+        let allowed = KeyAllowedForTenant::new("acme").unwrap();
+        assert!(allowed.allows("acme"));
+        for other in ["acm", "acme2", "ACME", "%61cme", ""] {
+            assert!(!allowed.allows(other), "{other}");
+        }
+        let longest = "t".repeat(MAX_TENANT_ID_LEN);
+        assert!(KeyAllowedForTenant::new(&longest).unwrap().allows(&longest));
+        assert!(KeyAllowedForTenant::new(&format!("{longest}x")).is_none());
     }
 }

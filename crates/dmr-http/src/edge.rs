@@ -22,6 +22,7 @@ use dmr_registry::{AccessControl, Requirement, Verdict};
 use dmr_store::MAX_TENANT_ID_LEN;
 use tower::{Layer, Service};
 
+use crate::auth::KeyAllowedForTenant;
 use crate::client_addr::{TrustedProxies, client_key};
 use crate::cors::{self, CorsOrigins, Grant};
 use crate::error::{ApiError, ErrorCode};
@@ -242,21 +243,32 @@ impl Limits {
         self.trusted_proxies.client_ip(peer, request.headers())
     }
 
-    fn may_spend_tenant_budget(&self, request: &Request, tenant: &str) -> bool {
+    /// Whether the request's key is one the tenant's routes accept; when it is, the verdict
+    /// is handed to the route's guard in `key_allowed` (the key is hashed once a request).
+    fn may_spend_tenant_budget(
+        &self,
+        request: &Request,
+        tenant: &str,
+        key_allowed: &mut Option<KeyAllowedForTenant>,
+    ) -> bool {
         match &self.access {
-            Some(access) if access.is_enforced() => matches!(
-                access.check_cached(
+            Some(access) if access.is_enforced() => {
+                let verdict = access.check_cached(
                     crate::auth::credential(request.headers()),
-                    Requirement::Tenant(tenant)
-                ),
-                Verdict::Allow
-            ),
+                    Requirement::Tenant(tenant),
+                );
+                let allowed = matches!(verdict, Verdict::Allow);
+                if allowed {
+                    *key_allowed = KeyAllowedForTenant::new(tenant);
+                }
+                allowed
+            }
             _ => true,
         }
     }
 
     /// The `/api/` limits: the client's window, then the tenant's window and slot.
-    fn admit(&self, request: &Request) -> Admission {
+    fn admit(&self, request: &Request, key_allowed: &mut Option<KeyAllowedForTenant>) -> Admission {
         let now_ms = self.clock.now_ms();
         let ip = self.client_ip(request);
         let key = client_key(ip);
@@ -288,7 +300,7 @@ impl Limits {
                 in_flight: None,
             };
         };
-        if !self.may_spend_tenant_budget(request, tenant) {
+        if !self.may_spend_tenant_budget(request, tenant, key_allowed) {
             return Admission::Admitted {
                 quota: Some(client_quota),
                 in_flight: None,
@@ -362,10 +374,15 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request) -> Self::Future {
+    fn call(&mut self, mut request: Request) -> Self::Future {
         let has_body = json_depth::has_body(request.headers(), request.body());
         let (quota, in_flight) = if request.uri().path().starts_with("/api/") {
-            match self.limits.admit(&request) {
+            let mut key_allowed = None;
+            let admission = self.limits.admit(&request, &mut key_allowed);
+            if let Some(key_allowed) = key_allowed {
+                request.extensions_mut().insert(key_allowed);
+            }
+            match admission {
                 Admission::Refused(response) => {
                     return LimitsFuture::answered(refused(response, self.limits.base), has_body);
                 }
