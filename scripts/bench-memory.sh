@@ -75,6 +75,6 @@ echo "store: $store, tenants: $tenants, models per tenant: 3"
 echo "idle resident size:                         $idle MiB"
 echo "L1 on:  $l1_entries models cached, $open_cached tenant stores open: $cached MiB"
 echo "L1 off: $l1_off models cached, $open_uncached tenant stores open: $uncached MiB"
-awk -v a="$cached" -v b="$uncached" -v n="$l1_entries" -v t="$tenants" 'BEGIN {
-    printf "per cached model: %.0f bytes; per open tenant store: %.0f KiB\n",
-        (a - b) * 1048576 / n, b * 1024 / t }'
+awk -v a="$cached" -v b="$uncached" -v i="$idle" -v n="$l1_entries" -v t="$tenants" 'BEGIN {
+    printf "per cached model: %.0f bytes; per open tenant store (over idle): %.1f KiB\n",
+        (a - b) * 1048576 / n, (b - i) * 1024 / t }'

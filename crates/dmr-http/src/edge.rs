@@ -1,10 +1,12 @@
-//! The two layers a request meets at the edge, and their configuration.
+//! The layers a request meets at the edge, and their configuration.
 //!
-//! - `BrowserHeadersLayer`, outermost: Helmet's headers and CORS on every response (the
-//!   408 of a timed-out request and the 429 of a limited one included); answers preflights.
+//! - `BrowserHeadersLayer`, outermost: CORS on every response (the 408 of a timed-out
+//!   request and the 429 of a limited one included); answers preflights.
 //! - `LimitsLayer`, inside the request-id/log layer (so every refusal is logged with its
 //!   request id): on `/api/`, the per-client rate limit, then the per-tenant rate and
 //!   concurrency limits, then the JSON depth of the query and the body.
+//! - `BaseHeadersLayer`, around the router: Helmet's headers (and CORS `*`'s) under the
+//!   route's answer. The layers above put them under the answers they give themselves.
 
 use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -165,8 +167,7 @@ pub struct LimitsLayer {
 
 /// The limits' own answers (429, 503, 400) get the base headers here; a route's answer
 /// already has them.
-fn refused(response: Response<Body>, base: BaseHeaders) -> Response<Body> {
-    let mut response = response;
+fn refused(mut response: Response<Body>, base: BaseHeaders) -> Response<Body> {
     base.apply(&mut response);
     response
 }
