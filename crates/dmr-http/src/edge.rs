@@ -460,13 +460,7 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let mut response = match this.inner.as_pin_mut() {
-            Some(inner) => match std::task::ready!(inner.poll(cx)) {
-                Ok(response) => response,
-                Err(never) => match never {},
-            },
-            None => this.answered.take().expect("polled after completion"),
-        };
+        let mut response = std::task::ready!(route_or_own(this.inner, this.answered, cx));
         this.in_flight.take();
         let unread = *this.close || this.body_read.take().is_some_and(|read| !read.to_end());
         if unread {
@@ -478,6 +472,25 @@ where
             quota.apply(response.headers_mut());
         }
         Poll::Ready(Ok(response))
+    }
+}
+
+/// A layer's future: the route's answer when it is ready, or the one the layer gave itself
+/// (`own`, when there is no route future).
+fn route_or_own<F>(
+    route: Pin<&mut Option<F>>,
+    own: &mut Option<Response<Body>>,
+    cx: &mut Context<'_>,
+) -> Poll<Response<Body>>
+where
+    F: Future<Output = Result<Response<Body>, Infallible>>,
+{
+    match route.as_pin_mut() {
+        Some(route) => route.poll(cx).map(|result| match result {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }),
+        None => Poll::Ready(own.take().expect("polled after completion")),
     }
 }
 
@@ -645,13 +658,7 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let mut response = match this.inner.as_pin_mut() {
-            Some(inner) => match std::task::ready!(inner.poll(cx)) {
-                Ok(response) => response,
-                Err(never) => match never {},
-            },
-            None => this.preflight.take().expect("polled after completion"),
-        };
+        let mut response = std::task::ready!(route_or_own(this.inner, this.preflight, cx));
         // `*`'s headers are in the base; a list's depend on the request.
         if !matches!(this.grant, Grant::Any) {
             this.grant.apply(response.headers_mut());

@@ -22,6 +22,9 @@ use crate::config::Config;
 use crate::model_files::{self, ModelsDir};
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
+    // Installed before anything is served: a SIGTERM that arrives while the first requests
+    // are in flight must drain them, not kill the process (the default action).
+    let shutdown = ShutdownSignals::install().context("cannot install the signal handlers")?;
     log_settings(&config);
     let shared = start_shared_tier(&config)?;
 
@@ -111,7 +114,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             .into_future(),
     );
 
-    let signal = shutdown_signal().await;
+    let signal = shutdown.received().await;
     tracing::info!(
         signal,
         in_flight = state.requests.snapshot().in_flight,
@@ -344,11 +347,26 @@ async fn reload_on_sighup(registry: Registry) {
     }
 }
 
-async fn shutdown_signal() -> &'static str {
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("installing the SIGTERM handler");
-    tokio::select! {
-        _ = terminate.recv() => "SIGTERM",
-        _ = tokio::signal::ctrl_c() => "SIGINT",
+/// SIGTERM (orchestrators) and SIGINT (Ctrl-C), caught from the moment they are installed.
+struct ShutdownSignals {
+    terminate: tokio::signal::unix::Signal,
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignals {
+    fn install() -> std::io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            terminate: signal(SignalKind::terminate())?,
+            interrupt: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    /// The first of them to arrive.
+    async fn received(mut self) -> &'static str {
+        tokio::select! {
+            _ = self.terminate.recv() => "SIGTERM",
+            _ = self.interrupt.recv() => "SIGINT",
+        }
     }
 }

@@ -125,3 +125,40 @@ async fn shutdown_waits_no_longer_than_its_timeout() {
     );
     stuck.abort();
 }
+
+#[tokio::test]
+async fn a_sigterm_during_start_up_is_a_clean_exit() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = TestServer::builder()
+        .command(dir.path())
+        .spawn()
+        .expect("spawning dmr");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    // The settings are logged once the signal handlers are in place, before the stores
+    // open and anything is served.
+    loop {
+        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+            .await
+            .expect("no settings line within 30 s")
+            .unwrap()
+            .expect("dmr exited before logging its settings");
+        if line.contains("configuration") {
+            break;
+        }
+    }
+    let pid = child.id().expect("dmr is running") as i32;
+    // SAFETY: kill(2) on the child's pid, which the test owns and has not reaped.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let drain = tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let status = tokio::time::timeout(Duration::from_secs(15), child.wait())
+        .await
+        .expect("dmr did not exit within 15 s of SIGTERM")
+        .unwrap();
+    drain.abort();
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "killed by the signal rather than shut down"
+    );
+}
