@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use dmr_http::{CorsOrigins, MAX_JSON_DEPTH_LIMIT, MAX_RATE_LIMIT, TrustedProxies};
+use dmr_http::{CorsOrigins, EdgeConfig, MAX_JSON_DEPTH_LIMIT, MAX_RATE_LIMIT, TrustedProxies};
 
 use crate::settings::SETTINGS;
 
@@ -23,12 +23,9 @@ pub struct Config {
     pub l2_cache_ttl: Duration,
     pub fleet_lock_ttl: Duration,
     pub fail_safe_grace: Duration,
-    pub rate_limit_window: Duration,
-    pub rate_limit_max_requests: u32,
-    pub tenant_rate_limit_max_requests: u32,
-    pub tenant_max_concurrency: u32,
-    pub trusted_proxies: TrustedProxies,
-    pub cors_origins: CorsOrigins,
+    /// Rate limits, trusted proxies, CORS, JSON depth, tenant concurrency: what the HTTP
+    /// edge is built from, as it takes it.
+    pub edge: EdgeConfig,
     pub log_level: LogLevel,
     pub log_dir: PathBuf,
     pub data_dir: PathBuf,
@@ -40,7 +37,6 @@ pub struct Config {
     pub sqlite_busy_timeout: Duration,
     pub shutdown_timeout: Duration,
     pub body_limit: usize,
-    pub max_json_depth: u32,
     pub request_timeout: Duration,
     pub ttl_sweep_interval: Duration,
     pub max_page_size: u64,
@@ -382,37 +378,45 @@ impl Config {
                 |v| v.parse().ok().map(Duration::from_millis),
                 Duration::ZERO,
             ),
-            rate_limit_window: r.millis("RATE_LIMIT_WINDOW_MS"),
-            rate_limit_max_requests: r.ranged(
-                "RATE_LIMIT_MAX_REQUESTS",
-                1,
-                MAX_RATE_LIMIT,
-                "a whole number of requests, 1-16777214",
-            ),
-            tenant_rate_limit_max_requests: r.ranged(
-                "TENANT_RATE_LIMIT_MAX_REQUESTS",
-                0,
-                MAX_RATE_LIMIT,
-                "a whole number of requests, 0-16777214 (0 turns the tenant limit off)",
-            ),
-            tenant_max_concurrency: r.ranged(
-                "TENANT_MAX_CONCURRENCY",
-                0,
-                u32::MAX,
-                "a whole number of requests, 0 or more (0 turns the limit off)",
-            ),
-            trusted_proxies: r.parse(
-                "TRUSTED_PROXIES",
-                "comma-separated IP addresses or CIDRs, e.g. 10.0.0.0/8,127.0.0.1,fd00::/8",
-                |v| TrustedProxies::parse(v).ok(),
-                TrustedProxies::default(),
-            ),
-            cors_origins: r.parse(
-                "CORS_ORIGINS",
-                "* or comma-separated origins (scheme://host[:port]), e.g. https://app.example.com",
-                |v| CorsOrigins::parse(v).ok(),
-                CorsOrigins::Any,
-            ),
+            edge: EdgeConfig {
+                rate_limit_window: r.millis("RATE_LIMIT_WINDOW_MS"),
+                rate_limit_max_requests: r.ranged(
+                    "RATE_LIMIT_MAX_REQUESTS",
+                    1,
+                    MAX_RATE_LIMIT,
+                    "a whole number of requests, 1-16777214",
+                ),
+                tenant_rate_limit_max_requests: r.ranged(
+                    "TENANT_RATE_LIMIT_MAX_REQUESTS",
+                    0,
+                    MAX_RATE_LIMIT,
+                    "a whole number of requests, 0-16777214 (0 turns the tenant limit off)",
+                ),
+                tenant_max_concurrency: r.ranged(
+                    "TENANT_MAX_CONCURRENCY",
+                    0,
+                    u32::MAX,
+                    "a whole number of requests, 0 or more (0 turns the limit off)",
+                ),
+                trusted_proxies: r.parse(
+                    "TRUSTED_PROXIES",
+                    "comma-separated IP addresses or CIDRs, e.g. 10.0.0.0/8,127.0.0.1,fd00::/8",
+                    |v| TrustedProxies::parse(v).ok(),
+                    TrustedProxies::default(),
+                ),
+                cors_origins: r.parse(
+                    "CORS_ORIGINS",
+                    "* or comma-separated origins (scheme://host[:port]), e.g. https://app.example.com",
+                    |v| CorsOrigins::parse(v).ok(),
+                    CorsOrigins::Any,
+                ),
+                max_json_depth: r.ranged(
+                    "MAX_JSON_DEPTH",
+                    1,
+                    MAX_JSON_DEPTH_LIMIT,
+                    "a whole number of levels, 1-127",
+                ),
+            },
             log_level: r.parse(
                 "LOG_LEVEL",
                 "one of error, warn, info, http, verbose, debug, silly, trace",
@@ -449,12 +453,6 @@ impl Config {
                 1,
                 "a whole number of bytes, at least 1 (e.g. 10485760)",
             ) as usize,
-            max_json_depth: r.ranged(
-                "MAX_JSON_DEPTH",
-                1,
-                MAX_JSON_DEPTH_LIMIT,
-                "a whole number of levels, 1-127",
-            ),
             request_timeout: r.millis("REQUEST_TIMEOUT_MS"),
             ttl_sweep_interval: r.millis("TTL_SWEEP_INTERVAL_MS"),
             max_page_size: r.count(
@@ -558,8 +556,11 @@ mod tests {
         assert_eq!(config.l1_cache_max_size, 500);
         assert_eq!(config.l1_cache_ttl, Duration::from_millis(300_000));
         assert_eq!(config.l2_cache_ttl, Duration::from_millis(1_800_000));
-        assert_eq!(config.rate_limit_window, Duration::from_millis(900_000));
-        assert_eq!(config.rate_limit_max_requests, 100);
+        assert_eq!(
+            config.edge.rate_limit_window,
+            Duration::from_millis(900_000)
+        );
+        assert_eq!(config.edge.rate_limit_max_requests, 100);
         assert_eq!(config.log_level, LogLevel::Info);
         assert_eq!(config.log_dir, PathBuf::from("logs"));
         assert_eq!(config.tenant_idle_timeout, Duration::from_secs(30 * 60));
@@ -570,8 +571,8 @@ mod tests {
         assert_eq!(config.body_limit, 10 * 1024 * 1024);
         assert_eq!(config.redis.url(), None);
         // The seed's `cors()` and no proxy trusted (the seed's `trust proxy` was the hole).
-        assert_eq!(config.cors_origins, CorsOrigins::Any);
-        assert!(config.trusted_proxies.is_empty());
+        assert_eq!(config.edge.cors_origins, CorsOrigins::Any);
+        assert!(config.edge.trusted_proxies.is_empty());
     }
 
     #[test]
@@ -592,16 +593,21 @@ mod tests {
             &[],
         );
         let config = Config::from_vars(&vars).unwrap();
-        assert!(config.trusted_proxies.contains("10.1.2.3".parse().unwrap()));
-        assert!(config.trusted_proxies.contains("::1".parse().unwrap()));
+        assert!(
+            config
+                .edge
+                .trusted_proxies
+                .contains("10.1.2.3".parse().unwrap())
+        );
+        assert!(config.edge.trusted_proxies.contains("::1".parse().unwrap()));
         assert_eq!(
-            config.cors_origins.to_string(),
+            config.edge.cors_origins.to_string(),
             "https://app.example.com,http://localhost:8080"
         );
-        assert_eq!(config.tenant_rate_limit_max_requests, 0);
-        assert_eq!(config.tenant_max_concurrency, 0);
-        assert_eq!(config.max_json_depth, 127);
-        assert_eq!(config.rate_limit_max_requests, 16_777_214);
+        assert_eq!(config.edge.tenant_rate_limit_max_requests, 0);
+        assert_eq!(config.edge.tenant_max_concurrency, 0);
+        assert_eq!(config.edge.max_json_depth, 127);
+        assert_eq!(config.edge.rate_limit_max_requests, 16_777_214);
     }
 
     #[test]

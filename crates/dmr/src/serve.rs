@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use dmr_cache::{BackplaneEvent, SharedTier};
 use dmr_cache_redis::{RedisTier, RedisTierConfig};
-use dmr_http::{AppState, EdgeConfig, HttpConfig, ServiceInfo};
+use dmr_http::{AppState, HttpConfig, ServiceInfo};
 use dmr_registry::{
     AccessConfig, AccessControl, QueryLimits, Registry, RegistryConfig, RegistryError,
 };
@@ -87,7 +87,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         &HttpConfig {
             body_limit: config.body_limit,
             request_timeout: config.request_timeout,
-            edge: edge_config(&config),
+            edge: config.edge.clone(),
         },
     );
 
@@ -152,31 +152,18 @@ fn log_settings(config: &Config) {
         l2_ttl_ms = config.l2_cache_ttl.as_millis() as u64,
         fleet_lock_ttl_ms = config.fleet_lock_ttl.as_millis() as u64,
         fail_safe_grace_ms = config.fail_safe_grace.as_millis() as u64,
-        rate_limit_window_ms = config.rate_limit_window.as_millis() as u64,
-        rate_limit_max_requests = config.rate_limit_max_requests,
-        tenant_rate_limit_max_requests = config.tenant_rate_limit_max_requests,
-        tenant_max_concurrency = config.tenant_max_concurrency,
-        trusted_proxies = %config.trusted_proxies,
-        cors_origins = %config.cors_origins,
+        rate_limit_window_ms = config.edge.rate_limit_window.as_millis() as u64,
+        rate_limit_max_requests = config.edge.rate_limit_max_requests,
+        tenant_rate_limit_max_requests = config.edge.tenant_rate_limit_max_requests,
+        tenant_max_concurrency = config.edge.tenant_max_concurrency,
+        trusted_proxies = %config.edge.trusted_proxies,
+        cors_origins = %config.edge.cors_origins,
         max_open_tenants = config.max_open_tenants,
         tenant_idle_timeout_ms = config.tenant_idle_timeout.as_millis() as u64,
         mongodb = ?config.mongodb,
         redis = ?config.redis,
         "configuration"
     );
-}
-
-/// The HTTP edge's limits, proxies and CORS, from the configuration.
-fn edge_config(config: &Config) -> EdgeConfig {
-    EdgeConfig {
-        rate_limit_window: config.rate_limit_window,
-        rate_limit_max_requests: config.rate_limit_max_requests,
-        tenant_rate_limit_max_requests: config.tenant_rate_limit_max_requests,
-        tenant_max_concurrency: config.tenant_max_concurrency,
-        trusted_proxies: config.trusted_proxies.clone(),
-        cors_origins: config.cors_origins.clone(),
-        max_json_depth: config.max_json_depth,
-    }
 }
 
 async fn record_versions_when_the_store_answers(registry: Registry) {
