@@ -1,47 +1,41 @@
-//! Extractors that validate path parameters and bodies before a handler runs, so that no
-//! invalid tenant id or model name ever reaches the registry (and no file is created for
-//! one).
+//! Extractors that hand a handler what the edge's `RequestContext` read from the path,
+//! validated there, so that no invalid tenant id or model name ever reaches the registry
+//! (and no file is created for one); and the JSON body, parsed as the seed's Express did.
 
+use axum::extract::FromRequestParts;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use bytes::Bytes;
 use dmr_store::TenantId;
 use serde::de::DeserializeOwned;
 
+use crate::edge::RequestContext;
 use crate::error::{ApiError, ErrorCode};
 
-/// The route's path parameters, percent-decoded once, borrowed in place.
-async fn path_params<S: Send + Sync>(
-    parts: &mut Parts,
-    state: &S,
-) -> Result<RawPathParams, ApiError> {
-    RawPathParams::from_request_parts(parts, state)
-        .await
-        .map_err(|e| ApiError::new(ErrorCode::InvalidBody, format!("invalid path: {e}")))
+fn context(parts: &Parts) -> Result<&RequestContext, ApiError> {
+    parts
+        .extensions
+        .get::<RequestContext>()
+        .ok_or_else(|| ApiError::new(ErrorCode::Internal, "request without the edge's context"))
 }
 
-fn find<'a>(params: &'a RawPathParams, name: &str) -> Result<&'a str, ApiError> {
-    params
-        .iter()
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value)
-        .ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::Internal,
-                format!("route has no {name} parameter"),
-            )
-        })
+fn missing(name: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::Internal,
+        format!("route has no {name} parameter"),
+    )
 }
 
-fn tenant_id(raw: &str) -> Result<TenantId, ApiError> {
-    TenantId::parse(raw).map_err(|e| {
-        ApiError::new(
+fn tenant_of(context: &RequestContext) -> Result<TenantId, ApiError> {
+    match context.tenant() {
+        Some(Ok(tenant)) => Ok(tenant.clone()),
+        Some(Err(bad)) => Err(ApiError::new(
             ErrorCode::InvalidTenantId,
-            format!("Invalid tenant id: {e}"),
-        )
-    })
+            format!("Invalid tenant id: {bad}"),
+        )),
+        None => Err(missing("tenant_id")),
+    }
 }
 
 /// `:tenantId`, validated.
@@ -50,48 +44,54 @@ pub struct Tenant(pub TenantId);
 impl<S: Send + Sync> FromRequestParts<S> for Tenant {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let params = path_params(parts, state).await?;
-        tenant_id(find(&params, "tenant_id")?).map(Tenant)
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        tenant_of(context(parts)?).map(Tenant)
     }
 }
 
-/// `:tenantId` and `:modelName`, validated from one read of the path; the model name is
-/// left where axum decoded it (the L1-hit route: nothing copied that need not be). Whether
-/// the model exists is the registry's answer (404).
+/// `:tenantId` and `:modelName`, validated (the tenant first). Whether the model exists is
+/// the registry's answer (404).
 pub struct TenantModel {
     pub tenant: TenantId,
-    params: RawPathParams,
+    model: crate::edge::ModelName,
 }
 
 impl TenantModel {
     pub fn model(&self) -> &str {
-        find(&self.params, "model_name").unwrap_or_default()
+        self.model.as_str()
     }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for TenantModel {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let params = path_params(parts, state).await?;
-        let tenant = tenant_id(find(&params, "tenant_id")?)?;
-        check_model_name(find(&params, "model_name")?)?;
-        Ok(TenantModel { tenant, params })
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let context = context(parts)?;
+        let tenant = tenant_of(context)?;
+        match context.model() {
+            Some(Ok(model)) => Ok(TenantModel { tenant, model }),
+            Some(Err(text)) => Err(invalid_model_name(text)),
+            None => Err(missing("model_name")),
+        }
     }
 }
 
+/// A model name that is not one (a body's `modelName`, or a path's).
 pub fn check_model_name(raw: &str) -> Result<(), ApiError> {
     if dmr_model::is_valid_model_name(raw) {
         Ok(())
     } else {
-        Err(ApiError::new(
-            ErrorCode::InvalidModelName,
-            format!(
-                "Invalid model name {raw:?}: 1-64 characters, a letter first, then letters, digits or '_'"
-            ),
-        ))
+        Err(invalid_model_name(raw))
     }
+}
+
+fn invalid_model_name(raw: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::InvalidModelName,
+        format!(
+            "Invalid model name {raw:?}: 1-64 characters, a letter first, then letters, digits or '_'"
+        ),
+    )
 }
 
 /// Parses an optional JSON body as Express's `express.json()` would hand it to the seed: an
@@ -126,9 +126,9 @@ pub struct DocumentId(pub String);
 impl<S: Send + Sync> FromRequestParts<S> for DocumentId {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let params = path_params(parts, state).await?;
-        Ok(DocumentId(find(&params, "id")?.to_owned()))
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let id = context(parts)?.param("id").ok_or_else(|| missing("id"))?;
+        Ok(DocumentId(id.to_owned()))
     }
 }
 
@@ -138,8 +138,10 @@ pub struct KeyId(pub String);
 impl<S: Send + Sync> FromRequestParts<S> for KeyId {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let params = path_params(parts, state).await?;
-        Ok(KeyId(find(&params, "key_id")?.to_owned()))
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let id = context(parts)?
+            .param("key_id")
+            .ok_or_else(|| missing("key_id"))?;
+        Ok(KeyId(id.to_owned()))
     }
 }

@@ -10,7 +10,6 @@ mod error;
 mod extract;
 mod handlers;
 mod json_depth;
-mod middleware;
 mod openapi;
 mod rate_limit;
 mod routes;
@@ -22,12 +21,10 @@ pub use auth::Access;
 pub use client_addr::TrustedProxies;
 pub use connection::with_peer_address;
 pub use cors::CorsOrigins;
-pub use edge::{
-    BaseHeadersLayer, BrowserHeadersLayer, EdgeConfig, LIMITER_CAPACITY, LimitsLayer, base_headers,
-};
+pub use edge::{EdgeConfig, LIMITER_CAPACITY, RequestContext};
 pub use error::{ApiError, ErrorCode};
 pub use json_depth::MAX_CONFIGURABLE_DEPTH as MAX_JSON_DEPTH_LIMIT;
 pub use openapi::{DOCS_PATH, DOCUMENT_PATH};
 pub use rate_limit::MAX_LIMIT as MAX_RATE_LIMIT;
-pub use routes::{RouteInfo, app, openapi_document, route_table};
+pub use routes::{RouteInfo, app, openapi_document, reserved_tenant_words, route_table};
 pub use state::{AppState, HttpConfig, RequestCounters, ServiceInfo};

@@ -1,30 +1,33 @@
 //! The one place where routes are assembled: one table of method, path, who may call it
-//! and handler. The router is built from it, and so is `route_table()`, which the
-//! isolation-matrix test compares with its own expectations: a route cannot be added
-//! without an access rule, nor without the test knowing it. The OpenAPI document is built
-//! from the same handlers' `#[utoipa::path]` annotations (`api_routes`), and a test holds
-//! the table and the document equal: a route cannot be added undocumented either.
+//! and handler. Everything else is derived from it: the edge's matcher (`edge::RouteIndex`,
+//! which every layer's `RequestContext` comes from), `route_table()` (the isolation-matrix
+//! test compares it with its own expectations: a route cannot be added without an access
+//! rule, nor without the test knowing it), the tenant ids the routes would shadow, and the
+//! OpenAPI document's access rules. The document itself is built from the same handlers'
+//! `#[utoipa::path]` annotations (`api_routes`), and a test holds the table and the document
+//! equal: a route cannot be added undocumented either.
+//!
+//! No other file names a route's path: what the edge does to a family of routes (the rate
+//! limit of `/api/`) is asked of this module.
 
+use std::collections::BTreeSet;
 use std::convert::Infallible;
+use std::sync::OnceLock;
 
-use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::extract::Request;
 use axum::handler::Handler;
 use axum::http::Method;
 use axum::response::Response;
-use axum::routing::{MethodFilter, on};
-use tower::{Service, ServiceBuilder};
+use tower::Service;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::{Access, Guarded};
-use crate::edge::{self, BaseHeadersLayer, BrowserHeadersLayer, LimitsLayer};
+use crate::auth::Access;
+use crate::edge::{self, HandlerFuture, Route, RouteIndex};
 use crate::handlers::{api_keys, cache, docs, documents, fallback, info, models, monitoring};
-use crate::middleware;
 use crate::openapi::{self, ApiDoc};
-use crate::state::{AppState, HttpConfig};
+use crate::state::{AppState, HttpConfig, leak};
 
 /// One row of the route table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,160 +38,145 @@ pub struct RouteInfo {
     pub access: Access,
 }
 
-/// Where the rows go: into a router, or into a list.
-trait Routes: Sized {
-    fn add<H, T>(self, method: Method, path: &'static str, access: Access, handler: H) -> Self
-    where
-        H: Handler<T, AppState>,
-        T: 'static;
+/// Every path of the API: the table's, and the document's two pages. Handlers name theirs
+/// in `#[utoipa::path]` by these constants, so each path is written once.
+pub mod paths {
+    pub const ROOT: &str = "/";
+    pub const HEALTH: &str = "/health";
+    pub const MODELS_HEALTH: &str = "/api/models/health";
+    pub const STATS: &str = "/api/models/stats";
+    pub const SCHEMAS: &str = "/api/models/schemas";
+    pub const SCHEMAS_RELOAD: &str = "/api/models/schemas/reload";
+    pub const CACHE: &str = "/api/models/cache";
+    pub const TENANT_CACHE: &str = "/api/models/cache/{tenant_id}";
+    pub const TENANT_CONNECTION: &str = "/api/models/connection/{tenant_id}";
+    pub const TENANT_KEYS: &str = "/api/admin/tenants/{tenant_id}/keys";
+    pub const TENANT_KEY: &str = "/api/admin/tenants/{tenant_id}/keys/{key_id}";
+    pub const TENANT: &str = "/api/models/{tenant_id}";
+    pub const TENANT_TEST: &str = "/api/models/{tenant_id}/test";
+    pub const MODEL: &str = "/api/models/{tenant_id}/{model_name}";
+    pub const DOCUMENTS: &str = "/api/models/{tenant_id}/{model_name}/documents";
+    pub const DOCUMENTS_BULK: &str = "/api/models/{tenant_id}/{model_name}/documents/bulk";
+    pub const DOCUMENTS_QUERY: &str = "/api/models/{tenant_id}/{model_name}/documents/query";
+    pub const DOCUMENTS_COUNT: &str = "/api/models/{tenant_id}/{model_name}/documents/count";
+    pub const DOCUMENT: &str = "/api/models/{tenant_id}/{model_name}/documents/{id}";
+    /// The OpenAPI document, and Swagger UI on it (served beside the table, not in it).
+    pub const OPENAPI_DOCUMENT: &str = "/openapi.json";
+    pub const OPENAPI_DOCS: &str = "/docs";
 }
 
-impl Routes for Vec<RouteInfo> {
-    fn add<H, T>(mut self, method: Method, path: &'static str, access: Access, _: H) -> Self
+/// The seed's API, where its rate limiter applied (`app.use('/api/', limiter)`).
+const API_PREFIX: &str = "/api/";
+
+/// Whether the per-client and per-tenant limits cover a request's path: every path under
+/// `/api/`, routed or not (a scan of unknown `/api/` paths is limited too).
+pub fn is_rate_limited(path: &str) -> bool {
+    path.starts_with(API_PREFIX)
+}
+
+/// The rows, in the order the table lists them.
+struct Rows(Vec<Route>);
+
+impl Rows {
+    fn add<H, T>(mut self, method: Method, path: &'static str, access: Access, handler: H) -> Self
     where
-        H: Handler<T, AppState>,
+        H: Handler<T, AppState, Future = HandlerFuture> + Sync,
         T: 'static,
     {
-        self.push(RouteInfo {
-            method,
-            path,
-            access,
-        });
+        self.0.push(Route::new(
+            RouteInfo {
+                method,
+                path,
+                access,
+            },
+            handler,
+        ));
         self
     }
 }
 
-struct Building(Router<AppState>);
-
-impl Routes for Building {
-    fn add<H, T>(self, method: Method, path: &'static str, access: Access, handler: H) -> Self
-    where
-        H: Handler<T, AppState>,
-        T: 'static,
-    {
-        let filter = MethodFilter::try_from(method).expect("the table uses standard methods");
-        Building(
-            self.0
-                .route(path, on(filter, Guarded::new(handler, access, path))),
-        )
-    }
-}
-
-/// Full paths, no `nest`: a nested router costs a prefix strip and a boxed service clone
-/// on every request (seen in the L1-hit profile).
-fn table<R: Routes>(routes: R) -> R {
+/// Full paths, no `nest`: the edge matches each request once against exactly these.
+pub(crate) fn rows() -> Vec<Route> {
     use Access::{Admin, AnyKey, Public, Tenant};
-    const DOCS: &str = "/api/models/{tenant_id}/{model_name}/documents";
-    const DOC: &str = "/api/models/{tenant_id}/{model_name}/documents/{id}";
-    const KEYS: &str = "/api/admin/tenants/{tenant_id}/keys";
-    routes
-        .add(Method::GET, "/", Public, info::root)
-        .add(Method::GET, "/health", Public, info::health)
-        .add(
-            Method::GET,
-            "/api/models/health",
-            Public,
-            monitoring::health,
-        )
-        .add(Method::GET, "/api/models/stats", Admin, monitoring::stats)
-        .add(Method::GET, "/api/models/schemas", AnyKey, models::schemas)
-        .add(
-            Method::POST,
-            "/api/models/schemas/reload",
-            Admin,
-            models::reload,
-        )
+    use paths::*;
+    Rows(Vec::new())
+        .add(Method::GET, ROOT, Public, info::root)
+        .add(Method::GET, HEALTH, Public, info::health)
+        .add(Method::GET, MODELS_HEALTH, Public, monitoring::health)
+        .add(Method::GET, STATS, Admin, monitoring::stats)
+        .add(Method::GET, SCHEMAS, AnyKey, models::schemas)
+        .add(Method::POST, SCHEMAS_RELOAD, Admin, models::reload)
+        .add(Method::DELETE, CACHE, Admin, cache::invalidate_all)
         .add(
             Method::DELETE,
-            "/api/models/cache",
-            Admin,
-            cache::invalidate_all,
-        )
-        .add(
-            Method::DELETE,
-            "/api/models/cache/{tenant_id}",
+            TENANT_CACHE,
             Admin,
             cache::invalidate_tenant,
         )
         .add(
             Method::DELETE,
-            "/api/models/connection/{tenant_id}",
+            TENANT_CONNECTION,
             Admin,
             cache::close_connection,
         )
-        .add(Method::POST, KEYS, Admin, api_keys::issue)
-        .add(Method::GET, KEYS, Admin, api_keys::list)
-        .add(
-            Method::DELETE,
-            "/api/admin/tenants/{tenant_id}/keys/{key_id}",
-            Admin,
-            api_keys::revoke,
-        )
-        .add(
-            Method::GET,
-            "/api/models/{tenant_id}",
-            Tenant,
-            models::tenant_models,
-        )
-        .add(
-            Method::POST,
-            "/api/models/{tenant_id}/test",
-            Tenant,
-            models::test_operation,
-        )
+        .add(Method::POST, TENANT_KEYS, Admin, api_keys::issue)
+        .add(Method::GET, TENANT_KEYS, Admin, api_keys::list)
+        .add(Method::DELETE, TENANT_KEY, Admin, api_keys::revoke)
+        .add(Method::GET, TENANT, Tenant, models::tenant_models)
+        .add(Method::POST, TENANT_TEST, Tenant, models::test_operation)
         // A model named `test`: the seed routes this GET to the model, not to the operation.
-        .add(
-            Method::GET,
-            "/api/models/{tenant_id}/test",
-            Tenant,
-            models::model_named_test,
-        )
-        .add(
-            Method::GET,
-            "/api/models/{tenant_id}/{model_name}",
-            Tenant,
-            models::model,
-        )
-        .add(Method::POST, DOCS, Tenant, documents::create)
-        .add(Method::GET, DOCS, Tenant, documents::list)
-        .add(
-            Method::POST,
-            "/api/models/{tenant_id}/{model_name}/documents/bulk",
-            Tenant,
-            documents::create_many,
-        )
-        .add(
-            Method::POST,
-            "/api/models/{tenant_id}/{model_name}/documents/query",
-            Tenant,
-            documents::query,
-        )
-        .add(
-            Method::GET,
-            "/api/models/{tenant_id}/{model_name}/documents/count",
-            Tenant,
-            documents::count,
-        )
-        .add(Method::GET, DOC, Tenant, documents::get)
-        .add(Method::PUT, DOC, Tenant, documents::replace)
-        .add(Method::PATCH, DOC, Tenant, documents::update)
-        .add(Method::DELETE, DOC, Tenant, documents::delete)
+        .add(Method::GET, TENANT_TEST, Tenant, models::model_named_test)
+        .add(Method::GET, MODEL, Tenant, models::model)
+        .add(Method::POST, DOCUMENTS, Tenant, documents::create)
+        .add(Method::GET, DOCUMENTS, Tenant, documents::list)
+        .add(Method::POST, DOCUMENTS_BULK, Tenant, documents::create_many)
+        .add(Method::POST, DOCUMENTS_QUERY, Tenant, documents::query)
+        .add(Method::GET, DOCUMENTS_COUNT, Tenant, documents::count)
+        .add(Method::GET, DOCUMENT, Tenant, documents::get)
+        .add(Method::PUT, DOCUMENT, Tenant, documents::replace)
+        .add(Method::PATCH, DOCUMENT, Tenant, documents::update)
+        .add(Method::DELETE, DOCUMENT, Tenant, documents::delete)
+        .0
 }
 
 /// Every route: method, path and who may call it.
 pub fn route_table() -> Vec<RouteInfo> {
-    table(Vec::new())
+    rows().into_iter().map(|route| route.info).collect()
 }
 
-/// The application: the routed handlers inside the edge's layers, outermost first: CORS
-/// (and preflights), request id and access log, limits (rate, tenant, JSON depth), the
-/// base headers (Helmet's) under the route's answer, body limit, panic catcher
-/// (ARCHITECTURE.md says why); each route's access rule is checked by its `Guarded`
-/// handler, innermost. Serve it with `with_peer_address`.
-///
-/// The layers wrap the router once, as one service, rather than through `Router::layer`,
-/// which wraps every route in each layer and so costs each request a boxed clone of the
-/// service and a boxed future per layer (seen in the L1-hit profile; `benches/edge.rs`).
+/// Words a tenant id may not be: the literal segments that stand where some route has
+/// `{tenant_id}` (`/api/models/stats` beside `/api/models/{tenant_id}`), since the path
+/// with that word reaches the other route and a tenant so named would half-work. Derived
+/// from the table, so a new route reserves its word by being added.
+pub fn reserved_tenant_words() -> &'static [&'static str] {
+    static WORDS: OnceLock<Vec<&'static str>> = OnceLock::new();
+    WORDS.get_or_init(|| {
+        let paths: Vec<&'static str> = route_table().iter().map(|r| r.path).collect();
+        shadowed_by_siblings(&paths, "{tenant_id}")
+    })
+}
+
+/// The literal segments of `paths` at the position where a path with the same literal
+/// prefix has `param`.
+fn shadowed_by_siblings(paths: &[&'static str], param: &str) -> Vec<&'static str> {
+    let mut words = BTreeSet::new();
+    for path in paths {
+        let segments: Vec<&str> = path.split('/').collect();
+        let Some(at) = segments.iter().position(|s| *s == param) else {
+            continue;
+        };
+        for other in paths {
+            let theirs: Vec<&'static str> = other.split('/').collect();
+            if theirs.len() > at && theirs[..at] == segments[..at] && !theirs[at].starts_with('{') {
+                words.insert(theirs[at]);
+            }
+        }
+    }
+    words.into_iter().collect()
+}
+
+/// The application: the table's routes behind the edge's layers (`edge::assemble` says
+/// which, in which order, and why). Serve it with `with_peer_address`.
 pub fn app(
     state: AppState,
     config: &HttpConfig,
@@ -197,34 +185,16 @@ pub fn app(
 + Send
 + Sync
 + 'static {
-    let routes = table(Building(Router::new()))
-        .0
-        .merge(docs::routes(&openapi_document()))
+    // What the table does not route: the document and its page, else the unknown-route 404.
+    let unrouted = docs::routes(&openapi_document())
         .fallback(fallback::not_found)
-        .method_not_allowed_fallback(fallback::method_not_allowed)
-        .with_state(state.clone());
-    let base = edge::base_headers(&config.edge);
-    ServiceBuilder::new()
-        .layer(BrowserHeadersLayer::new(&config.edge, base))
-        .layer(middleware::ObserveLayer {
-            state: state.clone(),
-            timeout: config.request_timeout,
-            base,
-        })
-        .layer(LimitsLayer::new(
-            &config.edge,
-            Some(state.access.clone()),
-            base,
-        ))
-        .layer(BaseHeadersLayer(base))
-        .layer(DefaultBodyLimit::max(config.body_limit))
-        .layer(middleware::CatchPanicLayer)
-        .service(routes)
+        .method_not_allowed_fallback(fallback::method_not_allowed);
+    edge::assemble(state, config, leak(RouteIndex::new(rows())), unrouted)
 }
 
 /// The document's source: every handler of the table, through `routes!`, which takes each
 /// path and method from the handler's `#[utoipa::path]` (a handler without one does not
-/// compile here). Only the document is kept; the router is the table's.
+/// compile here). Only the document is kept; the routing is the table's.
 fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(info::root))
@@ -313,5 +283,35 @@ mod tests {
             .map(|r| r.path)
             .collect();
         assert_eq!(public, ["/", "/health", "/api/models/health"]);
+    }
+
+    #[test]
+    fn the_reserved_words_are_the_routes_beside_a_tenant() {
+        assert_eq!(
+            reserved_tenant_words(),
+            ["cache", "connection", "health", "schemas", "stats"]
+        );
+        // A new route beside `{tenant_id}` reserves its word; one elsewhere does not.
+        let paths = [
+            "/api/models/{tenant_id}",
+            "/api/models/stats",
+            "/api/admin/tenants/{tenant_id}/keys",
+            "/api/admin/tenants/import",
+            "/api/admin/rollouts/{id}",
+        ];
+        assert_eq!(
+            shadowed_by_siblings(&paths, "{tenant_id}"),
+            ["import", "stats"]
+        );
+    }
+
+    #[test]
+    fn the_api_family_is_rate_limited_and_the_probes_are_not() {
+        assert!(is_rate_limited("/api/models/acme/User"));
+        assert!(is_rate_limited("/api/nothing/here"));
+        assert!(!is_rate_limited("/health"));
+        assert!(!is_rate_limited("/"));
+        assert!(!is_rate_limited("/docs/"));
+        assert!(!is_rate_limited("/apix"));
     }
 }

@@ -80,8 +80,20 @@ impl std::fmt::Debug for AccessConfig {
 pub enum Verdict {
     Allow,
     Deny(Denial),
-    /// The key is well formed but not cached: `AccessControl::check` asks the store.
-    AskStore,
+    /// The key is well formed but not cached: `AccessControl::resolve` asks the store.
+    AskStore(PendingKey),
+}
+
+/// A well-formed key no cache knows, as its digest: what `resolve` needs to finish the
+/// decision without reading or hashing the key again.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct PendingKey(KeyDigest);
+
+// Never prints a key digest.
+impl std::fmt::Debug for PendingKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PendingKey(..)")
+    }
 }
 
 /// A key just issued: the only time the key itself exists outside the client.
@@ -159,8 +171,8 @@ impl AccessControl {
         self.inner.admin.is_some()
     }
 
-    /// The decision from memory: the per-request path. `AskStore` only for a well-formed
-    /// key this instance has not seen within the cache TTL.
+    /// The decision from memory: the per-request path, one hash of the key. `AskStore`
+    /// only for a well-formed key this instance has not seen within the cache TTL.
     pub fn check_cached(
         &self,
         credential: Credential<'_>,
@@ -187,7 +199,7 @@ impl AccessControl {
         } else if self.inner.unknown.contains_key(&digest) {
             Identity::Invalid
         } else {
-            return Verdict::AskStore;
+            return Verdict::AskStore(PendingKey(digest));
         };
         match authorize(&identity, requirement) {
             Ok(()) => Verdict::Allow,
@@ -201,15 +213,22 @@ impl AccessControl {
         credential: Credential<'_>,
         requirement: Requirement<'_>,
     ) -> Result<Result<(), Denial>, RegistryError> {
-        match (self.check_cached(credential, requirement), credential) {
-            (Verdict::Allow, _) => Ok(Ok(())),
-            (Verdict::Deny(denial), _) => Ok(Err(denial)),
-            (Verdict::AskStore, Credential::Key(key)) => {
-                let identity = self.lookup(keys::digest(key)).await?;
-                Ok(authorize(&identity, requirement))
-            }
-            (Verdict::AskStore, _) => Ok(Err(Denial::Invalid)),
+        match self.check_cached(credential, requirement) {
+            Verdict::Allow => Ok(Ok(())),
+            Verdict::Deny(denial) => Ok(Err(denial)),
+            Verdict::AskStore(pending) => self.resolve(pending, requirement).await,
         }
+    }
+
+    /// Finishes a decision `check_cached` could not make from memory: one store read for
+    /// the key (then cached), and the requirement decided as `check_cached` would have.
+    pub async fn resolve(
+        &self,
+        pending: PendingKey,
+        requirement: Requirement<'_>,
+    ) -> Result<Result<(), Denial>, RegistryError> {
+        let identity = self.lookup(pending.0).await?;
+        Ok(authorize(&identity, requirement))
     }
 
     /// Asks the store about a well-formed key missing from both caches.

@@ -20,7 +20,7 @@ mod versions;
 
 pub use access::{
     AccessConfig, AccessControl, AccessStats, Credential, Denial, IssuedKey, KEY_LEN, KEY_PREFIX,
-    MAX_LABEL_CHARS, Requirement, Verdict,
+    MAX_LABEL_CHARS, PendingKey, Requirement, Verdict,
 };
 pub use compiled::{CompiledModel, ModelKey};
 pub use connections::{ConnectionInfo, OpenTenant};

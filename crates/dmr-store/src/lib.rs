@@ -21,5 +21,5 @@ pub use spec::{
     ApiKeyRecord, CollectionSpec, EnsuredCollection, FindQuery, IndexFailure, PoolStats, Stored,
     TenantRecord, WriteOutcome,
 };
-pub use tenant::{MAX_TENANT_ID_LEN, RESERVED_TENANT_IDS, TenantId, TenantIdError};
+pub use tenant::{MAX_TENANT_ID_LEN, TenantId, TenantIdError};
 pub use traits::{Backend, TenantStore};

@@ -5,11 +5,9 @@ use std::sync::Arc;
 /// limit and inside every filesystem's file-name limit.
 pub const MAX_TENANT_ID_LEN: usize = 48;
 
-/// Path segments of the seed's API that a tenant id would shadow: `/api/models/stats` can
-/// never reach a tenant named `stats`, so such ids are refused instead of half-working.
-pub const RESERVED_TENANT_IDS: [&str; 5] = ["cache", "connection", "health", "schemas", "stats"];
-
-/// A validated tenant id: 1-48 characters of `[A-Za-z0-9_-]`, not a reserved route word.
+/// A validated tenant id: 1-48 characters of `[A-Za-z0-9_-]`, so it is safe as a file
+/// name and inside a MongoDB database name. (Which ids the HTTP routes can reach is the
+/// HTTP layer's business: it refuses the route words a tenant id would shadow.)
 /// Cheap to clone (shared string), so cache keys and log fields can hold it freely.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TenantId(Arc<str>);
@@ -22,8 +20,6 @@ pub enum TenantIdError {
     TooLong(usize),
     #[error("tenant id may contain only letters, digits, '_' and '-' (found {0:?})")]
     BadCharacter(char),
-    #[error("tenant id {0:?} is reserved by the API's routes")]
-    Reserved(String),
 }
 
 impl TenantId {
@@ -40,9 +36,6 @@ impl TenantId {
             .find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
         {
             return Err(TenantIdError::BadCharacter(bad));
-        }
-        if RESERVED_TENANT_IDS.contains(&raw) {
-            return Err(TenantIdError::Reserved(raw.to_owned()));
         }
         Ok(Self(Arc::from(raw)))
     }
@@ -101,9 +94,5 @@ mod tests {
         ] {
             assert_eq!(TenantId::parse(bad), Err(TenantIdError::BadCharacter(c)));
         }
-        assert!(matches!(
-            TenantId::parse("stats"),
-            Err(TenantIdError::Reserved(_))
-        ));
     }
 }

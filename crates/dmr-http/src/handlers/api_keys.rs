@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::{KeyId, Tenant, json_body};
 use crate::openapi::responses::{BadRequest, NotFound};
+use crate::routes::paths;
 use crate::state::AppState;
 
 /// The body of an issue: everything optional, an empty body is fine.
@@ -79,7 +80,7 @@ pub struct KeyRevoked<'a> {
 /// Issues a tenant API key (admin key only); the answer holds the key, shown this once.
 #[utoipa::path(
     post,
-    path = "/api/admin/tenants/{tenant_id}/keys",
+    path = paths::TENANT_KEYS,
     tag = "keys",
     params(Tenant),
     request_body(content = Option<IssueRequest>, description = "Optional; an empty body is no label."),
@@ -113,7 +114,7 @@ pub async fn issue(
 /// Lists a tenant's keys: ids, labels and creation times (admin key only).
 #[utoipa::path(
     get,
-    path = "/api/admin/tenants/{tenant_id}/keys",
+    path = paths::TENANT_KEYS,
     tag = "keys",
     params(Tenant),
     responses(
@@ -138,7 +139,7 @@ pub async fn list(
 /// on other instances.
 #[utoipa::path(
     delete,
-    path = "/api/admin/tenants/{tenant_id}/keys/{key_id}",
+    path = paths::TENANT_KEY,
     tag = "keys",
     params(Tenant, KeyId),
     responses(

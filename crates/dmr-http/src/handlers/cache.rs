@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 
 use crate::extract::Tenant;
 use crate::openapi::responses::BadRequest;
+use crate::routes::paths;
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -19,7 +20,7 @@ pub struct TenantCacheInvalidated<'a> {
 /// Drops the tenant's compiled models from every instance's cache.
 #[utoipa::path(
     delete,
-    path = "/api/models/cache/{tenant_id}",
+    path = paths::TENANT_CACHE,
     tag = "cache",
     params(Tenant),
     responses(
@@ -48,7 +49,7 @@ pub struct AllCacheInvalidated {
 /// Drops every compiled model from every instance's cache.
 #[utoipa::path(
     delete,
-    path = "/api/models/cache",
+    path = paths::CACHE,
     tag = "cache",
     responses((status = 200, description = "Invalidated everywhere.", body = AllCacheInvalidated)),
 )]
@@ -73,7 +74,7 @@ pub struct ConnectionClosed<'a> {
 /// Closes the tenant's store on every instance (and drops its cached models).
 #[utoipa::path(
     delete,
-    path = "/api/models/connection/{tenant_id}",
+    path = paths::TENANT_CONNECTION,
     tag = "cache",
     params(Tenant),
     responses(

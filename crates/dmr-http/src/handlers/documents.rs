@@ -19,6 +19,7 @@ use crate::openapi::params::{FilterParam, ListParams};
 use crate::openapi::query::{Filter, ProjectionSpec, SortSpec, Update};
 use crate::openapi::responses::{BadRequest, Conflict, NotFound, ServiceUnavailable};
 use crate::openapi::schemas::{Document, DocumentBody, ProjectedDocument};
+use crate::routes::paths;
 use crate::state::AppState;
 
 /// A JSON object body (a document, an update).
@@ -40,7 +41,7 @@ fn object_body(body: Result<Bytes, BytesRejection>) -> Result<Value, ApiError> {
 /// model apply, as in Mongoose.
 #[utoipa::path(
     post,
-    path = "/api/models/{tenant_id}/{model_name}/documents",
+    path = paths::DOCUMENTS,
     tag = "documents",
     params(TenantModel),
     request_body(content = DocumentBody, content_type = "application/json"),
@@ -100,7 +101,7 @@ pub struct BulkResult {
 /// Creates documents one by one, each as `POST .../documents` would.
 #[utoipa::path(
     post,
-    path = "/api/models/{tenant_id}/{model_name}/documents/bulk",
+    path = paths::DOCUMENTS_BULK,
     tag = "documents",
     params(TenantModel),
     request_body(content = BulkRequest, content_type = "application/json"),
@@ -177,7 +178,7 @@ pub async fn create_many(
 /// Reads a document (with the model's virtuals).
 #[utoipa::path(
     get,
-    path = "/api/models/{tenant_id}/{model_name}/documents/{id}",
+    path = paths::DOCUMENT,
     tag = "documents",
     params(TenantModel, DocumentId),
     responses(
@@ -298,7 +299,7 @@ async fn list_response(
 /// Finds documents: filter, sort, projection and page as query parameters (JSON).
 #[utoipa::path(
     get,
-    path = "/api/models/{tenant_id}/{model_name}/documents",
+    path = paths::DOCUMENTS,
     tag = "documents",
     params(TenantModel, ListParams),
     responses(
@@ -320,7 +321,7 @@ pub async fn list(
 /// Finds documents, the query in the body (for filters too long for a URL).
 #[utoipa::path(
     post,
-    path = "/api/models/{tenant_id}/{model_name}/documents/query",
+    path = paths::DOCUMENTS_QUERY,
     tag = "documents",
     params(TenantModel),
     request_body(content = Option<QueryBody>, content_type = "application/json",
@@ -357,7 +358,7 @@ pub struct DocumentCount {
 /// Counts the documents a filter matches.
 #[utoipa::path(
     get,
-    path = "/api/models/{tenant_id}/{model_name}/documents/count",
+    path = paths::DOCUMENTS_COUNT,
     tag = "documents",
     params(TenantModel, FilterParam),
     responses(
@@ -389,7 +390,7 @@ pub async fn count(
 /// Replaces a document (keeping `_id` and `createdAt`), validated as a new one.
 #[utoipa::path(
     put,
-    path = "/api/models/{tenant_id}/{model_name}/documents/{id}",
+    path = paths::DOCUMENT,
     tag = "documents",
     params(TenantModel, DocumentId),
     request_body(content = DocumentBody, content_type = "application/json"),
@@ -420,7 +421,7 @@ pub async fn replace(
 /// `$set`; the result is validated as a whole and `updatedAt` refreshed.
 #[utoipa::path(
     patch,
-    path = "/api/models/{tenant_id}/{model_name}/documents/{id}",
+    path = paths::DOCUMENT,
     tag = "documents",
     params(TenantModel, DocumentId),
     request_body(content = Update, content_type = "application/json"),
@@ -459,7 +460,7 @@ pub struct Deleted {
 /// Deletes a document.
 #[utoipa::path(
     delete,
-    path = "/api/models/{tenant_id}/{model_name}/documents/{id}",
+    path = paths::DOCUMENT,
     tag = "documents",
     params(TenantModel, DocumentId),
     responses(

@@ -1,3 +1,6 @@
+//! The answers for what no route serves: 404 for an unknown path, 405 for a known path
+//! with another method.
+
 use axum::http::{Method, Uri};
 
 use crate::error::{ApiError, ErrorCode};
@@ -15,8 +18,12 @@ pub fn route_not_found(method: &Method, path: &str) -> ApiError {
 }
 
 pub async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    method_not_allowed_error(&method, uri.path())
+}
+
+pub fn method_not_allowed_error(method: &Method, path: &str) -> ApiError {
     ApiError::new(
         ErrorCode::MethodNotAllowed,
-        format!("Method {method} is not allowed on {}", uri.path()),
+        format!("Method {method} is not allowed on {path}"),
     )
 }

@@ -1,3 +1,4 @@
+use std::sync::OnceLock;
 use std::time::SystemTime;
 
 use axum::Json;
@@ -6,6 +7,7 @@ use dmr_store::iso_millis;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::routes::paths;
 use crate::state::AppState;
 
 /// `GET /`: the seed's service index.
@@ -29,51 +31,70 @@ pub enum Running {
 #[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Endpoints {
-    health: &'static str,
-    models_health: &'static str,
-    stats: &'static str,
-    schemas: &'static str,
-    tenant_models: &'static str,
-    model: &'static str,
-    test: &'static str,
-    invalidate_tenant_cache: &'static str,
-    invalidate_all_cache: &'static str,
-    close_connection: &'static str,
-    api_keys: &'static str,
-    openapi: &'static str,
-    docs: &'static str,
+    health: String,
+    models_health: String,
+    stats: String,
+    schemas: String,
+    tenant_models: String,
+    model: String,
+    test: String,
+    invalidate_tenant_cache: String,
+    invalidate_all_cache: String,
+    close_connection: String,
+    api_keys: String,
+    openapi: String,
+    docs: String,
 }
 
-const INDEX: ServiceIndex = ServiceIndex {
-    name: "Distributed Model Registry",
-    version: env!("CARGO_PKG_VERSION"),
-    status: Running::Running,
-    endpoints: Endpoints {
-        health: "/health",
-        models_health: "/api/models/health",
-        stats: "/api/models/stats",
-        schemas: "/api/models/schemas",
-        tenant_models: "/api/models/:tenantId",
-        model: "/api/models/:tenantId/:modelName",
-        test: "POST /api/models/:tenantId/test",
-        invalidate_tenant_cache: "DELETE /api/models/cache/:tenantId",
-        invalidate_all_cache: "DELETE /api/models/cache",
-        close_connection: "DELETE /api/models/connection/:tenantId",
-        api_keys: "POST|GET /api/admin/tenants/:tenantId/keys, DELETE /api/admin/tenants/:tenantId/keys/:keyId",
-        openapi: crate::openapi::DOCUMENT_PATH,
-        docs: crate::openapi::DOCS_PATH,
-    },
-};
+/// A route template as the seed wrote its paths (Express's `:tenantId`).
+fn seed_spelling(template: &str) -> String {
+    template
+        .replace("{tenant_id}", ":tenantId")
+        .replace("{model_name}", ":modelName")
+        .replace("{key_id}", ":keyId")
+}
+
+fn index() -> &'static ServiceIndex {
+    static INDEX: OnceLock<ServiceIndex> = OnceLock::new();
+    INDEX.get_or_init(|| {
+        let path = seed_spelling;
+        let on = |method: &str, template: &str| format!("{method} {}", seed_spelling(template));
+        ServiceIndex {
+            name: "Distributed Model Registry",
+            version: env!("CARGO_PKG_VERSION"),
+            status: Running::Running,
+            endpoints: Endpoints {
+                health: path(paths::HEALTH),
+                models_health: path(paths::MODELS_HEALTH),
+                stats: path(paths::STATS),
+                schemas: path(paths::SCHEMAS),
+                tenant_models: path(paths::TENANT),
+                model: path(paths::MODEL),
+                test: on("POST", paths::TENANT_TEST),
+                invalidate_tenant_cache: on("DELETE", paths::TENANT_CACHE),
+                invalidate_all_cache: on("DELETE", paths::CACHE),
+                close_connection: on("DELETE", paths::TENANT_CONNECTION),
+                api_keys: format!(
+                    "{}, {}",
+                    on("POST|GET", paths::TENANT_KEYS),
+                    on("DELETE", paths::TENANT_KEY)
+                ),
+                openapi: paths::OPENAPI_DOCUMENT.to_owned(),
+                docs: paths::OPENAPI_DOCS.to_owned(),
+            },
+        }
+    })
+}
 
 /// The service and its routes.
 #[utoipa::path(
     get,
-    path = "/",
+    path = paths::ROOT,
     tag = "service",
     responses((status = 200, description = "The service index.", body = ServiceIndex)),
 )]
 pub async fn root() -> Json<&'static ServiceIndex> {
-    Json(&INDEX)
+    Json(index())
 }
 
 /// `GET /health`: the seed's liveness answer.
@@ -120,7 +141,7 @@ pub enum Healthy {
 /// `/api/models/health` is the deep check.
 #[utoipa::path(
     get,
-    path = "/health",
+    path = paths::HEALTH,
     tag = "service",
     responses((status = 200, description = "The process is alive.", body = Liveness)),
 )]

@@ -16,6 +16,7 @@ use crate::error::{ApiError, ErrorCode, ErrorDetail};
 use crate::extract::{Tenant, TenantModel, check_model_name, json_body};
 use crate::openapi::reports;
 use crate::openapi::responses::{BadRequest, NotFound, ServiceUnavailable, UnprocessableEntity};
+use crate::routes::paths;
 use crate::state::AppState;
 
 static APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
@@ -34,7 +35,7 @@ pub struct SchemaList<'a> {
 /// The models every tenant is served, with their versions.
 #[utoipa::path(
     get,
-    path = "/api/models/schemas",
+    path = paths::SCHEMAS,
     tag = "models",
     responses((status = 200, description = "The loaded models.", body = SchemaList)),
 )]
@@ -65,7 +66,7 @@ pub struct Reloaded {
 /// Reads the model files again (as SIGHUP does) and puts them in service on every instance.
 #[utoipa::path(
     post,
-    path = "/api/models/schemas/reload",
+    path = paths::SCHEMAS_RELOAD,
     tag = "models",
     responses(
         (status = 200, description = "The new models are in service.", body = Reloaded),
@@ -107,7 +108,7 @@ pub struct ModelFailure {
 /// compiles does the route fail, with the first model's error.
 #[utoipa::path(
     get,
-    path = "/api/models/{tenant_id}",
+    path = paths::TENANT,
     tag = "models",
     params(Tenant),
     responses(
@@ -165,7 +166,7 @@ pub struct ModelAnswer<'a> {
 /// The model compiled for the tenant: its collection, version and indexes.
 #[utoipa::path(
     get,
-    path = "/api/models/{tenant_id}/{model_name}",
+    path = paths::MODEL,
     tag = "models",
     params(TenantModel),
     responses(
@@ -185,7 +186,7 @@ pub async fn model(State(state): State<AppState>, path: TenantModel) -> Result<R
 /// of the model named `test` would answer 405 (the Node registry routes it to the model).
 #[utoipa::path(
     get,
-    path = "/api/models/{tenant_id}/test",
+    path = paths::TENANT_TEST,
     tag = "models",
     params(Tenant),
     responses(
@@ -266,7 +267,7 @@ pub struct TestAnswer<'a> {
 /// Runs `count`, `findOne` or `find` (the first ten) on the tenant's collection.
 #[utoipa::path(
     post,
-    path = "/api/models/{tenant_id}/test",
+    path = paths::TENANT_TEST,
     tag = "models",
     params(Tenant),
     request_body(content = Option<TestRequest>, content_type = "application/json",

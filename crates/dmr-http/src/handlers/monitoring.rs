@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::handlers::info::{self, Authentication};
 use crate::openapi::reports;
+use crate::routes::paths;
 use crate::state::{AppState, RequestCountersSnapshot};
 
 /// The registry's report plus the HTTP counters, serialised in one pass.
@@ -20,7 +21,7 @@ struct StatsAnswer {
 /// Statistics of the registry, its cache tiers, its open tenant stores and the HTTP server.
 #[utoipa::path(
     get,
-    path = "/api/models/stats",
+    path = paths::STATS,
     tag = "monitoring",
     responses((status = 200, description = "The statistics.", body = reports::StatsReport)),
 )]
@@ -45,7 +46,7 @@ struct HealthAnswer {
 /// counts, never a tenant id.
 #[utoipa::path(
     get,
-    path = "/api/models/health",
+    path = paths::MODELS_HEALTH,
     tag = "monitoring",
     responses(
         (status = 200, description = "Healthy, or degraded (L2 unavailable: served from L1 \

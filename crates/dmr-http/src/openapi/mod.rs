@@ -25,8 +25,7 @@ use responses::{
 };
 
 /// Where the document and its browsable page are served (not themselves in the document).
-pub const DOCUMENT_PATH: &str = "/openapi.json";
-pub const DOCS_PATH: &str = "/docs";
+pub use crate::routes::paths::{OPENAPI_DOCS as DOCS_PATH, OPENAPI_DOCUMENT as DOCUMENT_PATH};
 
 /// Security scheme names.
 pub const BEARER: &str = "bearerAuth";
@@ -93,7 +92,7 @@ pub fn finish(mut doc: openapi::OpenApi) -> openapi::OpenApi {
     );
 
     for (path, item) in doc.paths.paths.iter_mut() {
-        let api = path.starts_with("/api/");
+        let limited = crate::routes::is_rate_limited(path);
         let templated = path.contains('{');
         for operation in operations(item) {
             if let Some(RefOr::T(body)) = &mut operation.request_body {
@@ -116,8 +115,7 @@ pub fn finish(mut doc: openapi::OpenApi) -> openapi::OpenApi {
                 // An empty path segment matches no route: 404 `route_not_found`.
                 owe(404, response_name::<NotFound>());
             }
-            if api {
-                // The rate limiter covers `/api/`.
+            if limited {
                 owe(429, response_name::<TooManyRequests>());
             }
         }

@@ -2,7 +2,7 @@
 //! (`params(Tenant)` in a handler's `#[utoipa::path]`), with the rules the validators
 //! apply, built from their constants (the unit tests below hold them to the validators).
 
-use dmr_store::{MAX_TENANT_ID_LEN, RESERVED_TENANT_IDS};
+use dmr_store::MAX_TENANT_ID_LEN;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::{ContentBuilder, Ref, Required};
@@ -11,18 +11,20 @@ use utoipa::{IntoParams, ToSchema};
 use super::query::{Filter, ProjectionSpec, SortSpec};
 
 use crate::extract::{DocumentId, KeyId, Tenant, TenantModel};
+use crate::routes::reserved_tenant_words;
 
 /// Characters and length of a tenant id, without the reserved words.
 pub(crate) fn tenant_id_chars() -> String {
     format!("[A-Za-z0-9_-]{{1,{MAX_TENANT_ID_LEN}}}")
 }
 
-/// `dmr_store::TenantId::parse` as an ECMA-262 pattern: the reserved route words are
+/// What the edge accepts as a tenant id (`dmr_store::TenantId::parse`, and not a word of
+/// `routes::reserved_tenant_words`) as an ECMA-262 pattern: the reserved words are
 /// excluded with a lookahead.
 pub(crate) fn tenant_id_pattern() -> String {
     format!(
         "^(?!(?:{})$){}$",
-        RESERVED_TENANT_IDS.join("|"),
+        reserved_tenant_words().join("|"),
         tenant_id_chars()
     )
 }
@@ -60,7 +62,11 @@ fn tenant_param() -> Parameter {
             "Tenant id: 1-{MAX_TENANT_ID_LEN} characters of `[A-Za-z0-9_-]`, not one of the \
              route words {}. Anything else is 400 `invalid_tenant_id`, before any store is \
              touched. A valid tenant is created on first use.",
-            RESERVED_TENANT_IDS.map(|w| format!("`{w}`")).join(", ")
+            reserved_tenant_words()
+                .iter()
+                .map(|w| format!("`{w}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         string(tenant_id_pattern(), 1, MAX_TENANT_ID_LEN),
         "tenant123",
@@ -190,7 +196,6 @@ impl IntoParams for ListParams {
 
 #[cfg(test)]
 mod tests {
-    use dmr_store::TenantId;
     use proptest::prelude::*;
     use regex::Regex;
     use utoipa::openapi::RefOr;
@@ -210,7 +215,7 @@ mod tests {
             "[A-Za-z0-9_-]{0,50}",
             "[A-Za-z0-9_.$/ é-]{0,8}",
             "[0-9a-fA-Fg]{22,26}",
-            prop::sample::select(RESERVED_TENANT_IDS.to_vec()).prop_map(str::to_owned),
+            prop::sample::select(reserved_tenant_words().to_vec()).prop_map(str::to_owned),
             Just("test".to_owned()),
         ]
     }
@@ -227,8 +232,8 @@ mod tests {
             // Rust's regex has no lookahead: the character rule and the reserved words are
             // checked apart, and the document's pattern is built from exactly these parts.
             let chars = regex(&format!("^{}$", tenant_id_chars()));
-            let documented = chars.is_match(&s) && !RESERVED_TENANT_IDS.contains(&s.as_str());
-            prop_assert_eq!(documented, TenantId::parse(&s).is_ok(), "{:?}", s);
+            let documented = chars.is_match(&s) && !reserved_tenant_words().contains(&s.as_str());
+            prop_assert_eq!(documented, crate::edge::tenant_named(&s).is_ok(), "{:?}", s);
         }
 
         #[test]

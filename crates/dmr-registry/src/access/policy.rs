@@ -22,9 +22,8 @@ pub enum Requirement<'a> {
     Public,
     /// Any valid key, a tenant's or the admin's: reads that belong to no tenant.
     AnyKey,
-    /// The admin key, or a key of the tenant the path names (compared as written in the
-    /// path: a percent-encoded id never equals a valid one, so it is refused, not decoded
-    /// into someone else's).
+    /// The admin key, or a key of the tenant the path names (the HTTP layer's one decoded
+    /// reading of it, the same the route then serves).
     Tenant(&'a str),
     /// The admin key only.
     Admin,

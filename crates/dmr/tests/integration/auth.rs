@@ -438,13 +438,24 @@ async fn another_tenants_routes_answer_as_routes_that_do_not_exist() {
         server.data_files()
     );
 
-    // The tenant in the path is compared as written: percent-encoding it is refused.
+    // The tenant is read once, percent-decoded (RFC 3986: `%61` is `a`), by everything that
+    // looks at it: the encoded spelling of alpha is alpha's route, for alpha's key only.
     let encoded = call(
         &server,
         Method::GET,
         "/api/models/%61lpha/User",
         None,
         Some(&alpha_key),
+    )
+    .await;
+    assert_eq!(encoded.status, StatusCode::OK, "{}", encoded.body);
+    assert_eq!(encoded.body["tenantId"], "alpha");
+    let encoded = call(
+        &server,
+        Method::GET,
+        "/api/models/%61lpha/User",
+        None,
+        Some(&beta_key),
     )
     .await;
     assert_eq!(encoded.status, StatusCode::NOT_FOUND);
