@@ -4,13 +4,12 @@
 mod breaker;
 mod l1;
 mod shared;
-mod striped;
 
 pub use breaker::{BreakerState, CircuitBreaker};
+pub use dmr_metrics::StripedCounter;
 pub use l1::{L1Cache, L1Stats};
 pub use moka::Equivalent;
 pub use shared::{
     Awaited, BackplaneEvent, BackplaneMessage, FleetLock, Invalidation, SharedTier, TierError,
     TierStats,
 };
-pub use striped::StripedCounter;

@@ -63,17 +63,17 @@ fn registry_app(runtime: &tokio::runtime::Runtime, dir: &std::path::Path) -> App
             environment: "bench".to_owned(),
             started: Instant::now(),
             pid: std::process::id(),
+            commit: "test",
         },
     );
     // Limits never met (the bench repeats one client and one tenant), all of them counted.
     let config = HttpConfig {
-        body_limit: 10 * 1024 * 1024,
-        request_timeout: Duration::from_secs(30),
         edge: EdgeConfig {
             rate_limit_max_requests: MAX_RATE_LIMIT,
             tenant_rate_limit_max_requests: MAX_RATE_LIMIT,
             ..EdgeConfig::default()
         },
+        ..HttpConfig::default()
     };
     let app = dmr_http::app(state, &config);
     let handle = runtime.handle().clone();

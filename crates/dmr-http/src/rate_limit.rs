@@ -187,6 +187,16 @@ impl<K: Hash + Eq, V: Tracked> KeyedWindows<K, V> {
         }
     }
 
+    /// Visits every entry, one shard's read lock at a time (a scrape, not a request).
+    pub fn for_each(&self, mut visit: impl FnMut(&K, &V)) {
+        for shard in self.shards.iter() {
+            let shard = shard.read().unwrap_or_else(PoisonError::into_inner);
+            for (key, value) in shard.table.iter() {
+                visit(key, value);
+            }
+        }
+    }
+
     /// Most entries the map will hold.
     #[cfg(test)]
     pub fn capacity(&self) -> usize {

@@ -45,6 +45,7 @@ pub mod paths {
     pub const HEALTH: &str = "/health";
     pub const MODELS_HEALTH: &str = "/api/models/health";
     pub const STATS: &str = "/api/models/stats";
+    pub const METRICS: &str = "/metrics";
     pub const SCHEMAS: &str = "/api/models/schemas";
     pub const SCHEMAS_RELOAD: &str = "/api/models/schemas/reload";
     pub const CACHE: &str = "/api/models/cache";
@@ -104,6 +105,7 @@ pub(crate) fn rows() -> Vec<Route> {
         .add(Method::GET, HEALTH, Public, info::health)
         .add(Method::GET, MODELS_HEALTH, Public, monitoring::health)
         .add(Method::GET, STATS, Admin, monitoring::stats)
+        .add(Method::GET, METRICS, Admin, monitoring::metrics)
         .add(Method::GET, SCHEMAS, AnyKey, models::schemas)
         .add(Method::POST, SCHEMAS_RELOAD, Admin, models::reload)
         .add(Method::DELETE, CACHE, Admin, cache::invalidate_all)
@@ -186,6 +188,7 @@ pub fn app(
 + Sync
 + 'static {
     // What the table does not route: the document and its page, else the unknown-route 404.
+    state.http.serve_route(config.metrics_route);
     let unrouted = docs::routes(&openapi_document())
         .fallback(fallback::not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed);
@@ -201,6 +204,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(info::health))
         .routes(routes!(monitoring::health))
         .routes(routes!(monitoring::stats))
+        .routes(routes!(monitoring::metrics))
         .routes(routes!(models::schemas))
         .routes(routes!(models::reload))
         .routes(routes!(cache::invalidate_all))

@@ -2,6 +2,8 @@ use std::time::Instant;
 
 use dmr_cache::StripedCounter;
 use dmr_registry::{AccessControl, Registry};
+
+use crate::metrics::HttpMetrics;
 use serde::Serialize;
 
 /// Everything a handler can reach. One per process, never freed (`leak`): the clones axum
@@ -15,6 +17,8 @@ pub struct Shared {
     pub access: AccessControl,
     pub info: ServiceInfo,
     pub requests: RequestCounters,
+    /// Requests by route, status and duration; the limits' refusals.
+    pub http: HttpMetrics,
 }
 
 impl std::ops::Deref for AppState {
@@ -32,7 +36,13 @@ impl AppState {
             access,
             info,
             requests: RequestCounters::default(),
+            http: HttpMetrics::new(&crate::routes::route_table()),
         }))
+    }
+
+    /// The shared state itself, for what is built once and kept (the layers).
+    pub(crate) fn shared(&self) -> &'static Shared {
+        self.0
     }
 }
 
@@ -50,6 +60,8 @@ pub struct ServiceInfo {
     pub environment: String,
     pub started: Instant,
     pub pid: u32,
+    /// The git commit the binary was built from (`dmr_build_info`), or `unknown`.
+    pub commit: &'static str,
 }
 
 #[derive(Debug, Clone)]
@@ -60,6 +72,21 @@ pub struct HttpConfig {
     pub request_timeout: std::time::Duration,
     /// Rate limits, trusted proxies, CORS, JSON depth, tenant concurrency.
     pub edge: crate::edge::EdgeConfig,
+    /// Whether `GET /metrics` is served on the API's port (`METRICS_ENABLED`, and no
+    /// `METRICS_PORT` of its own); else it answers as an unknown route.
+    pub metrics_route: bool,
+}
+
+impl Default for HttpConfig {
+    /// The product's defaults.
+    fn default() -> Self {
+        HttpConfig {
+            body_limit: 10 * 1024 * 1024,
+            request_timeout: std::time::Duration::from_secs(30),
+            edge: crate::edge::EdgeConfig::default(),
+            metrics_route: true,
+        }
+    }
 }
 
 /// Requests in flight and served; shutdown drains `in_flight` to zero. Striped: every

@@ -11,6 +11,8 @@ use dmr_store::{Backend, PoolStats, StoreError, TenantId, TenantStore, iso_milli
 use serde::Serialize;
 use tokio::sync::OnceCell;
 
+use crate::store_timing::{StoreOperation, StoreTimings, TimedStore};
+
 /// A tenant's open store and when it was last used.
 pub struct OpenTenant {
     pub tenant: TenantId,
@@ -75,6 +77,9 @@ pub(crate) struct ConnectionManager {
     max_open: usize,
     origin: Instant,
     slots: Mutex<HashMap<TenantId, Arc<Slot>>>,
+    /// Every store it opens is timed (`TimedStore`), and so is the opening.
+    timings: Arc<StoreTimings>,
+    idle_closes: AtomicU64,
 }
 
 impl ConnectionManager {
@@ -84,7 +89,18 @@ impl ConnectionManager {
             max_open: max_open.max(1),
             origin: Instant::now(),
             slots: Mutex::new(HashMap::new()),
+            timings: Arc::default(),
+            idle_closes: AtomicU64::new(0),
         }
+    }
+
+    pub(crate) fn timings(&self) -> &StoreTimings {
+        &self.timings
+    }
+
+    /// Stores closed by the idle sweep since start.
+    pub(crate) fn idle_closes(&self) -> u64 {
+        self.idle_closes.load(Ordering::Relaxed)
     }
 
     fn slots(&self) -> std::sync::MutexGuard<'_, HashMap<TenantId, Arc<Slot>>> {
@@ -113,7 +129,9 @@ impl ConnectionManager {
                         tracing::info!(tenant = %tenant, database = %record.database_name, "tenant provisioned on first use");
                     }
                 }
-                let store = self.backend.open_tenant(tenant).await?;
+                let open = self.backend.open_tenant(tenant);
+                let store = self.timings.time(StoreOperation::OpenTenant, open).await?;
+                let store = TimedStore::wrap(store, Arc::clone(&self.timings));
                 tracing::debug!(tenant = %tenant, "tenant store opened");
                 Ok::<_, StoreError>(Arc::new(OpenTenant {
                     tenant: tenant.clone(),
@@ -206,6 +224,8 @@ impl ConnectionManager {
             }
             idle
         };
+        self.idle_closes
+            .fetch_add(idle.len() as u64, Ordering::Relaxed);
         let mut closed = Vec::with_capacity(idle.len());
         for t in idle {
             t.store.close().await;

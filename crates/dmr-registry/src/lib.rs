@@ -12,10 +12,12 @@ mod expiry;
 mod fleet;
 mod health;
 mod invalidation;
+mod metrics;
 mod operation;
 mod registry;
 mod report;
 mod stats;
+mod store_timing;
 mod versions;
 
 pub use access::{
@@ -27,7 +29,9 @@ pub use connections::{ConnectionInfo, OpenTenant};
 pub use documents::{BulkItem, FindRequest, QueryLimits};
 pub use error::RegistryError;
 pub use health::{CheckStatus, HealthReport, HealthStatus};
+pub use metrics::RegistryMetrics;
 pub use operation::{TestOperation, UnknownOperation};
 pub use registry::{Registry, RegistryConfig, TenantModels};
 pub use stats::StatsReport;
+pub use store_timing::{StoreOperation, StoreTimings};
 pub use versions::{ModelSource, ReloadReport, VersionChange};

@@ -3,7 +3,7 @@
 //! form it accepts.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -46,6 +46,17 @@ pub struct Config {
     /// `None`: authentication off (refused when NODE_ENV=production).
     pub admin_api_key: Option<Secret>,
     pub api_key_cache_ttl: Duration,
+    pub metrics: MetricsSettings,
+}
+
+/// Where `/metrics` is served.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MetricsSettings {
+    Off,
+    /// On the API's port, behind the admin key like the stats.
+    OnApiPort,
+    /// On a listener of its own, unauthenticated.
+    Separate(SocketAddr),
 }
 
 /// Shortest admin key accepted.
@@ -469,6 +480,32 @@ impl Config {
             max_filter_nodes: r.count("MAX_FILTER_NODES", 1, "a whole number, at least 1") as usize,
             admin_api_key: r.optional("ADMIN_API_KEY").map(Secret),
             api_key_cache_ttl: r.millis("API_KEY_CACHE_TTL_MS"),
+            metrics: {
+                let enabled = r.parse(
+                    "METRICS_ENABLED",
+                    "true or false",
+                    |v| match v.to_ascii_lowercase().as_str() {
+                        "true" | "1" | "yes" => Some(true),
+                        "false" | "0" | "no" => Some(false),
+                        _ => None,
+                    },
+                    true,
+                );
+                let host = r.parse(
+                    "METRICS_HOST",
+                    "an IP address such as 127.0.0.1",
+                    |v| v.parse::<IpAddr>().ok(),
+                    IpAddr::from([127, 0, 0, 1]),
+                );
+                let port = r
+                    .optional("METRICS_PORT")
+                    .map(|_| r.parse("METRICS_PORT", "a TCP port number 1-65535", |v| v.parse::<u16>().ok().filter(|p| *p > 0), 0));
+                match (enabled, port) {
+                    (false, _) => MetricsSettings::Off,
+                    (true, None) => MetricsSettings::OnApiPort,
+                    (true, Some(port)) => MetricsSettings::Separate(SocketAddr::new(host, port)),
+                }
+            },
         };
         if config.default_page_size > config.max_page_size {
             r.errors.push(ConfigError {

@@ -18,7 +18,7 @@ use dmr_store_sqlite::{SqliteBackend, SqliteConfig};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
-use crate::config::Config;
+use crate::config::{Config, MetricsSettings};
 use crate::model_files::{self, ModelsDir};
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
@@ -80,6 +80,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             environment: config.node_env.clone(),
             started: Instant::now(),
             pid: std::process::id(),
+            commit: env!("DMR_GIT_COMMIT"),
         },
     );
     let app = dmr_http::app(
@@ -88,6 +89,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             body_limit: config.body_limit,
             request_timeout: config.request_timeout,
             edge: config.edge.clone(),
+            metrics_route: config.metrics == MetricsSettings::OnApiPort,
         },
     );
 
@@ -98,6 +100,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let local = listener.local_addr()?;
     tracing::info!(address = %local, environment = %config.node_env, backend = registry.backend_kind(), "listening on http://{local}");
 
+    let metrics_listener = match config.metrics {
+        MetricsSettings::Separate(address) => Some(serve_metrics(address, state.clone()).await?),
+        MetricsSettings::Off | MetricsSettings::OnApiPort => None,
+    };
     let sweeper = tokio::spawn(sweep_idle_tenants(registry.clone(), config.clone()));
     let reloader = tokio::spawn(reload_on_sighup(registry.clone()));
     let expirer = tokio::spawn(sweep_expired_documents(
@@ -123,6 +129,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let _ = stop_tx.send(());
     sweeper.abort();
     reloader.abort();
+    if let Some(metrics) = metrics_listener {
+        metrics.abort();
+    }
     expirer.abort();
     if let Some(backplane) = backplane {
         backplane.abort();
@@ -139,6 +148,41 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     }
     registry.shutdown().await;
     Ok(())
+}
+
+/// `METRICS_PORT`: `/metrics` alone, without authentication, on an address of its own.
+async fn serve_metrics(
+    address: SocketAddr,
+    state: AppState,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let listener = TcpListener::bind(address).await.with_context(|| {
+        format!(
+            "METRICS_HOST={} METRICS_PORT={}: cannot listen",
+            address.ip(),
+            address.port()
+        )
+    })?;
+    tracing::info!(address = %listener.local_addr()?, "metrics on http://{}/metrics", listener.local_addr()?);
+    let router = axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(move || {
+            let state = state.clone();
+            async move {
+                (
+                    [(
+                        axum::http::header::CONTENT_TYPE,
+                        dmr_http::METRICS_CONTENT_TYPE,
+                    )],
+                    dmr_http::render_metrics(&state).await,
+                )
+            }
+        }),
+    );
+    Ok(tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, router).await {
+            tracing::error!(error = %e, "the metrics listener stopped");
+        }
+    }))
 }
 
 /// One line with the effective settings (never a secret), so a log reads on its own.

@@ -283,6 +283,24 @@ pub const SETTINGS: &[Setting] = &[
         "How long an instance trusts a verified tenant key without asking the store (the longest a revoked key keeps working on other instances), milliseconds",
     ),
     s(
+        "METRICS_ENABLED",
+        "metrics-enabled",
+        Some("true"),
+        "Serve Prometheus metrics at GET /metrics (true or false)",
+    ),
+    s(
+        "METRICS_PORT",
+        "metrics-port",
+        None,
+        "Serve /metrics on this port of its own, without authentication (and not on PORT); unset = on PORT, protected like the stats",
+    ),
+    s(
+        "METRICS_HOST",
+        "metrics-host",
+        Some("127.0.0.1"),
+        "Address METRICS_PORT listens on (keep it private: that listener has no authentication)",
+    ),
+    s(
         "MAX_JSON_DEPTH",
         "max-json-depth",
         Some("64"),

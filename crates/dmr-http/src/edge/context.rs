@@ -65,6 +65,12 @@ pub struct ModelName {
     bytes: [u8; MAX_MODEL_NAME_LEN],
 }
 
+impl std::fmt::Debug for ModelName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.as_str().fmt(f)
+    }
+}
+
 impl ModelName {
     fn new(name: &str) -> Option<Self> {
         if !dmr_model::is_valid_model_name(name) {

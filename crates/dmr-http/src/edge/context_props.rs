@@ -315,16 +315,16 @@ fn served() -> Served {
             environment: "test".to_owned(),
             started: Instant::now(),
             pid: 0,
+            commit: "test",
         },
     );
     let config = HttpConfig {
-        body_limit: 1 << 20,
-        request_timeout: Duration::from_secs(30),
         edge: crate::edge::EdgeConfig {
             rate_limit_max_requests: crate::rate_limit::MAX_LIMIT,
             tenant_rate_limit_max_requests: crate::rate_limit::MAX_LIMIT,
             ..crate::edge::EdgeConfig::default()
         },
+        ..HttpConfig::default()
     };
     let app = crate::routes::app(state, &config);
     let handle = runtime.handle().clone();

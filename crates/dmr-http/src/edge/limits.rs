@@ -28,6 +28,7 @@ use super::route_or_own;
 use crate::client_addr::{TrustedProxies, client_key};
 use crate::error::{ApiError, ErrorCode};
 use crate::json_depth::{self, BodyRead, DepthLimitedBody};
+use crate::metrics::{HttpMetrics, Refusal};
 use crate::rate_limit::{Clock, KeyedWindows, Window};
 use crate::security_headers::BaseHeaders;
 use crate::state::leak;
@@ -48,6 +49,7 @@ struct Limits {
     tenants: TenantLimits,
     tenant_policy: Policy,
     base: BaseHeaders,
+    metrics: &'static HttpMetrics,
 }
 
 /// Built once per process: its limiters are kept for the process's life (`state::leak`).
@@ -64,33 +66,36 @@ fn refused(mut response: Response<Body>, base: BaseHeaders) -> Response<Body> {
 }
 
 impl LimitsLayer {
-    pub fn new(config: &EdgeConfig, base: BaseHeaders) -> Self {
+    /// Refusals are counted in `metrics`, which also reads the tenant limiter's
+    /// per-minute counts for the stats.
+    pub fn new(config: &EdgeConfig, base: BaseHeaders, metrics: &'static HttpMetrics) -> Self {
         let window_ms = config.rate_limit_window.as_millis().max(1) as u64;
-        LimitsLayer {
-            limits: leak(Limits {
-                clock: Clock::start(),
-                trusted_proxies: config.trusted_proxies.clone(),
-                max_json_depth: config.max_json_depth,
-                clients: KeyedWindows::new(LIMITER_CAPACITY, window_ms),
-                client_policy: Policy::new(
-                    config.rate_limit_max_requests,
-                    config.rate_limit_window,
-                    "",
-                ),
-                tenants: TenantLimits::new(
-                    config.tenant_rate_limit_max_requests,
-                    config.tenant_max_concurrency,
-                    window_ms,
-                    LIMITER_CAPACITY,
-                ),
-                tenant_policy: Policy::new(
-                    config.tenant_rate_limit_max_requests,
-                    config.rate_limit_window,
-                    ";comment=\"tenant\"",
-                ),
-                base,
-            }),
-        }
+        let limits = leak(Limits {
+            clock: Clock::start(),
+            trusted_proxies: config.trusted_proxies.clone(),
+            max_json_depth: config.max_json_depth,
+            clients: KeyedWindows::new(LIMITER_CAPACITY, window_ms),
+            client_policy: Policy::new(
+                config.rate_limit_max_requests,
+                config.rate_limit_window,
+                "",
+            ),
+            tenants: TenantLimits::new(
+                config.tenant_rate_limit_max_requests,
+                config.tenant_max_concurrency,
+                window_ms,
+                LIMITER_CAPACITY,
+            ),
+            tenant_policy: Policy::new(
+                config.tenant_rate_limit_max_requests,
+                config.rate_limit_window,
+                ";comment=\"tenant\"",
+            ),
+            base,
+            metrics,
+        });
+        metrics.count_tenants_with(&limits.tenants, limits.clock);
+        LimitsLayer { limits }
     }
 }
 
@@ -158,6 +163,7 @@ impl Limits {
             if client_hit.count == self.client_policy.max + 1 {
                 tracing::info!(client = %ip, limit = self.client_policy.max, "client rate limited");
             }
+            self.metrics.refused(Refusal::Client);
             return Admission::Refused(client_quota.too_many_requests());
         }
         if self.tenants.is_off() {
@@ -180,9 +186,11 @@ impl Limits {
                         "tenant rate limited"
                     );
                 }
+                self.metrics.refused(Refusal::Tenant);
                 Admission::Refused(self.tenant_policy.quota(hit).too_many_requests())
             }
             Some(TenantVerdict::Busy) => {
+                self.metrics.refused(Refusal::TenantBusy);
                 let mut response = ApiError::new(
                     ErrorCode::TenantBusy,
                     format!(

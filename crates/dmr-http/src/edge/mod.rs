@@ -24,6 +24,7 @@ mod dispatch;
 mod limits;
 mod observe;
 mod quota;
+mod request_scope;
 mod route_index;
 
 #[cfg(test)]
@@ -49,6 +50,7 @@ pub use context::{ContextLayer, ModelName, RequestContext};
 pub use dispatch::Dispatch;
 pub use limits::{LIMITER_CAPACITY, LimitsLayer};
 pub use observe::ObserveLayer;
+pub use request_scope::{RequestScope, with_current_request};
 pub use route_index::{HandlerFuture, Route, RouteIndex};
 
 use crate::state::{AppState, HttpConfig, leak};
@@ -74,7 +76,7 @@ pub fn assemble(
             timeout: config.request_timeout,
             base,
         })
-        .layer(LimitsLayer::new(&config.edge, base))
+        .layer(LimitsLayer::new(&config.edge, base, &state.shared().http))
         .layer(BaseHeadersLayer(base))
         .layer(DefaultBodyLimit::max(config.body_limit))
         .layer(CatchPanicLayer)

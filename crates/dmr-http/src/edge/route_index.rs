@@ -39,6 +39,8 @@ where
 /// A row of the table with its handler.
 pub struct Route {
     pub info: RouteInfo,
+    /// The row's position in the table: its series in `metrics::HttpMetrics`.
+    pub slot: usize,
     endpoint: Box<dyn Endpoint>,
 }
 
@@ -57,6 +59,7 @@ impl Route {
         );
         Route {
             info,
+            slot: 0,
             endpoint: Box::new(HandlerEndpoint(handler, PhantomData)),
         }
     }
@@ -103,11 +106,13 @@ pub struct RouteIndex {
 }
 
 impl RouteIndex {
-    /// Panics on a table error (a path twice for one method, templates `matchit` refuses):
-    /// caught by any test that builds the app.
+    /// `routes` in the table's order (each gets its position as its `slot`). Panics on a
+    /// table error (a path twice for one method, templates `matchit` refuses): caught by
+    /// any test that builds the app.
     pub fn new(routes: Vec<Route>) -> Self {
         let mut paths: Vec<PathEntry> = Vec::new();
-        for route in routes {
+        for (slot, mut route) in routes.into_iter().enumerate() {
+            route.slot = slot;
             match paths.iter_mut().find(|p| p.template == route.info.path) {
                 Some(entry) => {
                     assert!(

@@ -1,21 +1,24 @@
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use dmr_registry::{HealthReport, HealthStatus, StatsReport};
 use serde::Serialize;
 
 use crate::handlers::info::{self, Authentication};
+use crate::metrics::HttpSummary;
 use crate::openapi::reports;
+use crate::openapi::responses::NotFound;
 use crate::routes::paths;
-use crate::state::{AppState, RequestCountersSnapshot};
+use crate::state::AppState;
 
 /// The registry's report plus the HTTP counters, serialised in one pass.
 #[derive(Serialize)]
 struct StatsAnswer {
     #[serde(flatten)]
     report: StatsReport,
-    http: RequestCountersSnapshot,
+    http: HttpSummary,
 }
 
 /// Statistics of the registry, its cache tiers, its open tenant stores and the HTTP server.
@@ -29,9 +32,33 @@ pub async fn stats(State(state): State<AppState>) -> Response {
     let report = state.registry.stats().await;
     Json(StatsAnswer {
         report,
-        http: state.requests.snapshot(),
+        http: state.http.summary(state.requests.snapshot()),
     })
     .into_response()
+}
+
+/// Metrics in the Prometheus text format: RED per route template, the cache tiers, the
+/// backplane, the store, the limits, the process. Labels never hold a tenant or document
+/// id (per-tenant figures are in the stats).
+#[utoipa::path(
+    get,
+    path = paths::METRICS,
+    tag = "monitoring",
+    responses(
+        (status = 200, description = "The metrics, Prometheus text format 0.0.4.",
+            content_type = "text/plain", body = String),
+        (status = 404, response = NotFound),
+    ),
+)]
+pub async fn metrics(State(state): State<AppState>, method: Method, uri: Uri) -> Response {
+    if !state.http.route_served() {
+        return crate::handlers::fallback::route_not_found(&method, uri.path()).into_response();
+    }
+    (
+        [(CONTENT_TYPE, dmr_metrics::CONTENT_TYPE)],
+        crate::metrics::render(&state).await,
+    )
+        .into_response()
 }
 
 /// The registry's health plus whether API keys are checked.

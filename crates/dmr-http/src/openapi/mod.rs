@@ -246,8 +246,12 @@ mod tests {
                 assert!(has("408") && has("500"), "{at}");
                 assert_eq!(has("413"), op.get("requestBody").is_some(), "{at}");
                 assert_eq!(has("429"), path.starts_with("/api/"), "{at}");
-                // Every `/api/` route needs a key (with `ADMIN_API_KEY` set) but the probe.
-                let keyed = path.starts_with("/api/") && path != "/api/models/health";
+                // Every route needs a key (with `ADMIN_API_KEY` set) but the public ones.
+                let keyed = crate::route_table().iter().any(|r| {
+                    r.path == path
+                        && r.method.as_str().eq_ignore_ascii_case(method)
+                        && r.access != crate::Access::Public
+                });
                 assert_eq!(op.get("security").is_some(), keyed, "{at}");
                 assert_eq!(has("401"), keyed, "{at}");
                 if path.contains('{') {

@@ -93,7 +93,7 @@ pub struct StatsReport {
     cache: CacheStats,
     connections: ConnectionsStats,
     backplane: BackplaneStats,
-    http: HttpStats,
+    http: crate::metrics::HttpSummary,
 }
 
 #[derive(ToSchema)]
@@ -221,13 +221,6 @@ pub struct BackplaneStats {
     applied: u64,
     subscriptions: u64,
     l1_flushes: u64,
-}
-
-#[derive(ToSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct HttpStats {
-    in_flight: u64,
-    total: u64,
 }
 
 /// What a reload changed, model by model.

@@ -53,8 +53,16 @@ async fn call(
     let status = response.status();
     let headers = response.headers().clone();
     let text = response.text().await.unwrap();
-    let body = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("{method} {path}: not JSON ({e}): {text:?}"));
+    let plain = headers
+        .get("content-type")
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/plain"));
+    // `/metrics` answers text; every other answer, refusals included, is JSON.
+    let body = if plain && status.is_success() {
+        Value::String(text)
+    } else {
+        serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{method} {path}: not JSON ({e}): {text:?}"))
+    };
     Reply {
         status,
         headers,
@@ -156,6 +164,7 @@ const MATRIX: &[(&str, &str, Body, [u16; 5])] = &[
     ("GET", "/health", Body::None, OPEN),
     ("GET", "/api/models/health", Body::None, OPEN),
     ("GET", "/api/models/stats", Body::None, ADMIN_ONLY),
+    ("GET", "/metrics", Body::None, ADMIN_ONLY),
     ("GET", "/api/models/schemas", Body::None, ANY_KEY),
     ("POST", "/api/models/schemas/reload", Body::None, ADMIN_ONLY),
     ("DELETE", "/api/models/cache", Body::None, ADMIN_ONLY),

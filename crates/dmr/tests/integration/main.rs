@@ -14,6 +14,7 @@ mod edge;
 mod fail_safe;
 mod fleet;
 mod logs;
+mod metrics;
 mod mongodb;
 mod openapi;
 mod seed_routes;

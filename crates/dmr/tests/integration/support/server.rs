@@ -220,7 +220,15 @@ impl TestServer {
         }
         let response = request.send().await.expect("request failed");
         let status = response.status();
+        let plain = response
+            .headers()
+            .get("content-type")
+            .is_some_and(|v| v.as_bytes().starts_with(b"text/plain"));
         let text = response.text().await.unwrap();
+        // `/metrics` answers text; everything else JSON.
+        if plain {
+            return (status, serde_json::Value::String(text));
+        }
         let json = serde_json::from_str(&text)
             .unwrap_or_else(|e| panic!("{path}: body is not JSON ({e}): {text:?}"));
         (status, json)

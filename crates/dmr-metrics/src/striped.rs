@@ -1,9 +1,9 @@
-//! A counter that many threads add to on every request without sharing a cache line: one
+//! Counters that many threads add to on every request without sharing a cache line: one
 //! stripe per thread (threads beyond `STRIPES` share), summed when read. A plain atomic
 //! would be written by every core on every request, its cache line moving between them
-//! (seen as the L1-hit route's cost growing with cores).
+//! (seen as the L1-hit route's cost growing with cores; `benches/metrics.rs`).
 
-use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 
 const STRIPES: usize = 16;
 
@@ -49,6 +49,46 @@ impl StripedCounter {
     }
 }
 
+/// `N` counters kept together: each thread's stripe holds a row of all `N`, so a request
+/// that adds to several of them (a histogram's bucket and sum, a status) writes its own
+/// thread's lines only. Boxed: `STRIPES` rows are kilobytes.
+#[derive(Debug)]
+pub struct StripedCounters<const N: usize> {
+    rows: Box<[Row<N>; STRIPES]>,
+}
+
+#[derive(Debug)]
+#[repr(align(128))]
+struct Row<const N: usize>([AtomicU64; N]);
+
+impl<const N: usize> Default for StripedCounters<N> {
+    fn default() -> Self {
+        StripedCounters {
+            rows: Box::new(std::array::from_fn(|_| {
+                Row(std::array::from_fn(|_| AtomicU64::new(0)))
+            })),
+        }
+    }
+}
+
+impl<const N: usize> StripedCounters<N> {
+    /// Adds `n` to counter `i` (this thread's stripe). Panics if `i >= N`.
+    pub fn add(&self, i: usize, n: u64) {
+        self.rows[stripe_index()].0[i].fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Every counter, summed over the stripes.
+    pub fn snapshot(&self) -> [u64; N] {
+        let mut sums = [0u64; N];
+        for row in self.rows.iter() {
+            for (sum, counter) in sums.iter_mut().zip(&row.0) {
+                *sum = sum.wrapping_add(counter.load(Ordering::Relaxed));
+            }
+        }
+        sums
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,5 +121,23 @@ mod tests {
         let counter = StripedCounter::default();
         let seen: Vec<i64> = (0..5).map(|_| counter.add(1)).collect();
         assert_eq!(seen, [0, 1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn a_row_of_counters_sums_each_over_every_thread() {
+        let counters = Arc::new(StripedCounters::<3>::default());
+        let handles: Vec<_> = (0..20)
+            .map(|t| {
+                let counters = Arc::clone(&counters);
+                std::thread::spawn(move || {
+                    for _ in 0..100 {
+                        counters.add(t % 3, 2);
+                    }
+                })
+            })
+            .collect();
+        handles.into_iter().for_each(|h| h.join().unwrap());
+        // Threads 0..20 by `t % 3`: 7, 7 and 6 of them, 200 each.
+        assert_eq!(counters.snapshot(), [1400, 1400, 1200]);
     }
 }

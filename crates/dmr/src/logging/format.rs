@@ -1,0 +1,306 @@
+//! The log line formats: JSON lines (`combined.log`, `error.log`, stdout in production) in
+//! the shape `tracing-subscriber`'s JSON writes (`timestamp`, `level`, `fields`, `target`,
+//! `span`), and a compact human line for a development terminal. Written here rather than
+//! by `tracing-subscriber`'s own formatters so that the request an event belongs to comes
+//! from `dmr_http::with_current_request` (no span per request; see
+//! `dmr_http::edge::request_scope`), and so that a line costs a few hundred nanoseconds:
+//! the timestamp's date and time are formatted once a second per thread, values are
+//! written straight into the line.
+
+use std::cell::RefCell;
+use std::fmt::{self, Write};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use dmr_http::{RequestScope, with_current_request};
+use tracing::field::{Field, Visit};
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
+use tracing_subscriber::registry::LookupSpan;
+
+/// `2026-12-03T10:15:42.123Z`, as JavaScript's `toISOString` (and the seed's winston)
+/// write it.
+fn timestamp(out: &mut Writer<'_>) -> fmt::Result {
+    thread_local! {
+        /// The second last formatted on this thread, and its text up to the seconds.
+        static SECOND: RefCell<(u64, String)> = const { RefCell::new((u64::MAX, String::new())) };
+    }
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let (secs, millis) = (now.as_secs(), now.subsec_millis());
+    SECOND.with(|second| {
+        let mut second = second.borrow_mut();
+        if second.0 != secs {
+            let full = dmr_store::iso_millis(UNIX_EPOCH + std::time::Duration::from_secs(secs));
+            second.1 = full.get(..19).unwrap_or_default().to_owned();
+            second.0 = secs;
+        }
+        write!(out, "{}.{millis:03}Z", second.1)
+    })
+}
+
+/// A JSON string literal.
+fn json_string(out: &mut impl Write, s: &str) -> fmt::Result {
+    out.write_char('"')?;
+    let mut start = 0;
+    for (i, c) in s.char_indices() {
+        let escape = match c {
+            '"' => "\\\"",
+            '\\' => "\\\\",
+            '\n' => "\\n",
+            '\r' => "\\r",
+            '\t' => "\\t",
+            c if (c as u32) < 0x20 => "",
+            _ => continue,
+        };
+        out.write_str(&s[start..i])?;
+        if escape.is_empty() {
+            write!(out, "\\u{:04x}", c as u32)?;
+        } else {
+            out.write_str(escape)?;
+        }
+        start = i + c.len_utf8();
+    }
+    out.write_str(&s[start..])?;
+    out.write_char('"')
+}
+
+/// An event's fields as the members of a JSON object.
+struct JsonFields<'a, W: Write> {
+    out: &'a mut W,
+    first: bool,
+    result: fmt::Result,
+}
+
+impl<W: Write> JsonFields<'_, W> {
+    fn member(&mut self, field: &Field, value: impl FnOnce(&mut W) -> fmt::Result) {
+        if self.result.is_err() {
+            return;
+        }
+        self.result = (|| {
+            if !self.first {
+                self.out.write_char(',')?;
+            }
+            self.first = false;
+            json_string(self.out, field.name())?;
+            self.out.write_char(':')?;
+            value(self.out)
+        })();
+    }
+}
+
+impl<W: Write> Visit for JsonFields<'_, W> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.member(field, |out| json_string(out, value));
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.member(field, |out| write!(out, "{value}"));
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.member(field, |out| write!(out, "{value}"));
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.member(field, |out| {
+            if value.is_finite() {
+                write!(out, "{value}")
+            } else {
+                out.write_str("null")
+            }
+        });
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.member(field, |out| write!(out, "{value}"));
+    }
+
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        self.member(field, |out| json_string(out, &value.to_string()));
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.member(field, |out| json_string(out, &format!("{value:?}")));
+    }
+}
+
+/// The request's members of the `span` object, as the request span used to carry them.
+fn request_members(out: &mut impl Write, request: &RequestScope) -> fmt::Result {
+    out.write_str("\"method\":")?;
+    json_string(out, request.method())?;
+    out.write_str(",\"path\":")?;
+    json_string(out, request.path())?;
+    out.write_str(",\"request_id\":")?;
+    json_string(out, request.request_id())?;
+    for (name, value) in [
+        ("route", request.route()),
+        ("tenant", request.tenant()),
+        ("model", request.model()),
+    ] {
+        if let Some(value) = value {
+            write!(out, ",\"{name}\":")?;
+            json_string(out, value)?;
+        }
+    }
+    out.write_str(",\"name\":\"request\"")
+}
+
+/// One JSON object per line.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct JsonLine;
+
+impl<S, N> FormatEvent<S, N> for JsonLine
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut out: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        let meta = event.metadata();
+        out.write_str("{\"timestamp\":\"")?;
+        timestamp(&mut out)?;
+        write!(
+            out,
+            "\",\"level\":\"{}\",\"fields\":{{",
+            meta.level().as_str()
+        )?;
+        let mut fields = JsonFields {
+            out: &mut out,
+            first: true,
+            result: Ok(()),
+        };
+        event.record(&mut fields);
+        fields.result?;
+        out.write_str("},\"target\":")?;
+        json_string(&mut out, meta.target())?;
+        with_current_request(|request| match request {
+            Some(request) => {
+                out.write_str(",\"span\":{")?;
+                request_members(&mut out, request)?;
+                out.write_char('}')
+            }
+            None => match ctx.lookup_current() {
+                Some(span) => {
+                    out.write_str(",\"span\":{\"name\":")?;
+                    json_string(&mut out, span.name())?;
+                    out.write_char('}')
+                }
+                None => Ok(()),
+            },
+        })?;
+        out.write_str("}\n")
+    }
+}
+
+/// `key=value` pairs after the message, for a terminal.
+struct HumanFields<'a, 'w> {
+    out: &'a mut Writer<'w>,
+    result: fmt::Result,
+}
+
+impl Visit for HumanFields<'_, '_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if self.result.is_ok() {
+            self.result = if field.name() == "message" {
+                write!(self.out, " {value}")
+            } else {
+                write!(self.out, " {}={value}", field.name())
+            };
+        }
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        if self.result.is_ok() {
+            self.result = if field.name() == "message" {
+                write!(self.out, " {value:?}")
+            } else {
+                write!(self.out, " {}={value:?}", field.name())
+            };
+        }
+    }
+}
+
+/// `2026-12-03T10:15:42.123Z  INFO target: message key=value ... request_id=...`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HumanLine {
+    pub ansi: bool,
+}
+
+impl<S, N> FormatEvent<S, N> for HumanLine
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        _ctx: &FmtContext<'_, S, N>,
+        mut out: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        let meta = event.metadata();
+        timestamp(&mut out)?;
+        let level = *meta.level();
+        if self.ansi {
+            let color = match level {
+                Level::ERROR => "31",
+                Level::WARN => "33",
+                Level::INFO => "32",
+                Level::DEBUG => "34",
+                Level::TRACE => "35",
+            };
+            write!(out, " \x1b[{color}m{:>5}\x1b[0m ", level.as_str())?;
+        } else {
+            write!(out, " {:>5} ", level.as_str())?;
+        }
+        write!(out, "{}:", meta.target())?;
+        let mut fields = HumanFields {
+            out: &mut out,
+            result: Ok(()),
+        };
+        event.record(&mut fields);
+        fields.result?;
+        with_current_request(|request| match request {
+            Some(r) => {
+                write!(
+                    out,
+                    " request_id={} method={} path={}",
+                    r.request_id(),
+                    r.method(),
+                    r.path()
+                )?;
+                for (name, value) in [
+                    ("route", r.route()),
+                    ("tenant", r.tenant()),
+                    ("model", r.model()),
+                ] {
+                    if let Some(value) = value {
+                        write!(out, " {name}={value}")?;
+                    }
+                }
+                Ok(())
+            }
+            None => Ok(()),
+        })?;
+        out.write_char('\n')
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_strings_escape_what_json_requires() {
+        let mut out = String::new();
+        json_string(&mut out, "a\"b\\c\nd\u{1}é").unwrap();
+        assert_eq!(out, r#""a\"b\\c\nd\u0001é""#);
+        let parsed: String = serde_json::from_str(&out).unwrap();
+        assert_eq!(parsed, "a\"b\\c\nd\u{1}é");
+    }
+}
