@@ -2,7 +2,9 @@
 # HTTP benchmark of the release build on the embedded store, with wrk (Debian package,
 # installed when missing). Usage: scripts/bench-http.sh [duration, default 10s] [connections, default 32]
 # One run, one machine: the bare axum ceiling, the same with the registry's response
-# headers, /health, an L1 hit, an L1 hit with authentication on (a third instance with
+# headers, /health, an L1 hit at the defaults users run (LOG_LEVEL=info: one access-log
+# line per request to stdout and combined.log; /metrics counting), the same on a quiet
+# instance (LOG_LEVEL=warn), an L1 hit with authentication on (an instance with
 # ADMIN_API_KEY, each request carrying its tenant's key), in ROUNDS interleaved rounds
 # (default 3; medians printed); then once each: an L2 hit (a second instance with L1
 # disabled, on a local redis-server) under the same load and at 4 connections, and the
@@ -47,10 +49,11 @@ pids+=($!)
 # wrk is one client: the product's 100 requests per 15 minutes would refuse nearly every
 # request. The limits stay on (their cost is measured) but are never met.
 limits=(RATE_LIMIT_MAX_REQUESTS=16777214 TENANT_RATE_LIMIT_MAX_REQUESTS=16777214 TENANT_MAX_CONCURRENCY=100000)
-# start NAME PORT [VAR=VALUE...]: one dmr instance on the shared DATA_DIR.
+# start NAME PORT [VAR=VALUE...]: one dmr instance on the shared DATA_DIR, at the default
+# LOG_LEVEL (info) unless told otherwise; its stdout goes to a file, as a service's does.
 start() {
     local name="$1" port="$2"; shift 2
-    env LOG_LEVEL=warn HOST=127.0.0.1 PORT="$port" DATA_DIR="$work/data" LOG_DIR="$work/logs-$name" \
+    env HOST=127.0.0.1 PORT="$port" DATA_DIR="$work/data" LOG_DIR="$work/logs-$name" \
         MODELS_DIR="$PWD/models" "${limits[@]}" "$@" $server_cpu target/release/dmr serve >"$work/$name.log" 2>&1 &
     pids+=($!)
     for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && return; sleep 0.1; done
@@ -65,6 +68,8 @@ pids+=($!)
 tenants=1000
 start l1 "$port" REDIS_URL="redis://127.0.0.1:$redis_port" L1_CACHE_MAX_SIZE=$((tenants * 2))
 server="${pids[-1]}"
+quiet_port="$(free_port)"
+start quiet "$quiet_port" REDIS_URL="redis://127.0.0.1:$redis_port" L1_CACHE_MAX_SIZE=$((tenants * 2)) LOG_LEVEL=warn
 start l2 "$l2_port" REDIS_URL="redis://127.0.0.1:$redis_port" L1_CACHE_MAX_SIZE=0
 admin_key="bench-admin-key-$(date +%s%N)-0123456789abcdef"
 start auth "$auth_port" REDIS_URL="redis://127.0.0.1:$redis_port" L1_CACHE_MAX_SIZE=$((tenants * 2)) \
@@ -73,7 +78,10 @@ base="http://127.0.0.1:$port"
 # Compile (bench0..bench999, User) once on the first instance: from then on each of its
 # requests is an L1 hit, and each of the second instance's (L1 off) an L2 hit. Rotating
 # over many tenants keeps concurrent requests off the same key, so they do not coalesce.
-for i in $(seq 0 $((tenants - 1))); do curl -sf "$base/api/models/bench$i/User" >/dev/null; done
+for i in $(seq 0 $((tenants - 1))); do
+    curl -sf "$base/api/models/bench$i/User" >/dev/null
+    curl -sf "http://127.0.0.1:$quiet_port/api/models/bench$i/User" >/dev/null
+done
 cat >"$work/rotate.lua" <<LUA
 local n = 0
 request = function()
@@ -148,12 +156,14 @@ echo "dmr $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $cores cores ($
 names=("bare axum, same path shape (ceiling)"
        "bare axum + the registry's response headers"
        "GET /health (no registry)"
-       "GET /api/models/:t/:m (L1 hit)"
+       "GET /api/models/:t/:m (L1 hit), defaults"
+       "same, LOG_LEVEL=warn (no access log)"
        "same, L1 hit, tenant key checked")
 targets=("-s $work/rotate.lua http://127.0.0.1:$ceiling_port"
          "-s $work/rotate.lua http://127.0.0.1:$headers_port"
          "$base/health"
          "-s $work/rotate.lua $base"
+         "-s $work/rotate.lua http://127.0.0.1:$quiet_port"
          "-s $work/rotate-auth.lua http://127.0.0.1:$auth_port")
 declare -A results
 for round in $(seq "$rounds"); do
@@ -189,5 +199,6 @@ order_id="$(curl -sf "$base/api/models/bench0/Order/documents?limit=1" | python3
 once "GET .../documents/:id" "$base/api/models/bench0/Order/documents/$order_id"
 once "POST .../documents/query (customerId index)" -s "$work/query.lua" "$base/api/models/bench0/Order/documents/query"
 echo "the Order collection held $orders documents for the two read runs"
+echo "access-log lines the default instance wrote to combined.log: $(wc -l <"$work/logs-l1/combined.log")"
 echo "resident memory of the L1 instance ($tenants compiled models cached): $(ps -o rss= -p "$server" | awk '{printf "%.1f MiB", $1/1024}')"
 curl -sf "http://127.0.0.1:$l2_port/api/models/stats" | python3 -c 'import json,sys; r=json.load(sys.stdin)["registry"]; print("L2 instance: %d L2 hits, %d coalesced waiters, %d compiles" % (r["cacheHits"]["l2"], r["coalescedWaiters"], r["modelCreations"]))'

@@ -4,7 +4,7 @@
 # Usage: scripts/bench-instructions.sh [requests, default 5000]
 # Runs, one at a time under callgrind: the bare axum ceiling, the same with the registry's
 # response headers (HEADERS=1), and the registry's L1-hit route (100 tenants compiled
-# first). Each gets the requests one after another on one keep-alive connection (curl),
+# first) at the default LOG_LEVEL and at warn. Each gets the requests one after another on one keep-alive connection (curl),
 # after a warm-up; counting starts after the warm-up (callgrind_control -z). Prints
 # instructions (Ir) and first-level data-cache misses (simulated) per request.
 set -euo pipefail
@@ -56,7 +56,13 @@ port="$(free_port)"
 vars=(PORT="$port" HEADERS=1)
 count headers "bare axum + the registry's response headers" target/release/bare-axum
 port="$(free_port)"
-vars=(LOG_LEVEL=warn PORT="$port" DATA_DIR="$work/data" LOG_DIR="$work/logs"
-      MODELS_DIR="$PWD/models" RATE_LIMIT_MAX_REQUESTS=16777214
-      TENANT_RATE_LIMIT_MAX_REQUESTS=16777214 TENANT_MAX_CONCURRENCY=100000)
-count l1 "GET /api/models/:t/:m (L1 hit)" target/release/dmr serve
+registry=(DATA_DIR="$work/data" LOG_DIR="$work/logs" MODELS_DIR="$PWD/models"
+          RATE_LIMIT_MAX_REQUESTS=16777214 TENANT_RATE_LIMIT_MAX_REQUESTS=16777214
+          TENANT_MAX_CONCURRENCY=100000)
+# The defaults users run (LOG_LEVEL=info: an access-log line per request, to stdout, here
+# a file, and combined.log), then without the access log.
+vars=(PORT="$port" "${registry[@]}")
+count l1 "GET /api/models/:t/:m (L1 hit), defaults" target/release/dmr serve
+port="$(free_port)"
+vars=(LOG_LEVEL=warn PORT="$port" "${registry[@]}")
+count quiet "same, LOG_LEVEL=warn" target/release/dmr serve
