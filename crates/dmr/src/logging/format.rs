@@ -36,34 +36,81 @@ fn timestamp(out: &mut Writer<'_>) -> fmt::Result {
             second.1 = full.get(..19).unwrap_or_default().to_owned();
             second.0 = secs;
         }
-        write!(out, "{}.{millis:03}Z", second.1)
+        out.write_str(&second.1)?;
+        let digits = [
+            b'.',
+            b'0' + (millis / 100) as u8,
+            b'0' + (millis / 10 % 10) as u8,
+            b'0' + (millis % 10) as u8,
+            b'Z',
+        ];
+        out.write_str(std::str::from_utf8(&digits).unwrap_or(".000Z"))
     })
+}
+
+fn push_u64(out: &mut impl Write, n: u64) -> fmt::Result {
+    out.write_str(itoa::Buffer::new().format(n))
+}
+
+fn push_i64(out: &mut impl Write, n: i64) -> fmt::Result {
+    out.write_str(itoa::Buffer::new().format(n))
+}
+
+/// A finite float (JSON has no NaN or infinities: `null`).
+fn push_f64(out: &mut impl Write, x: f64) -> fmt::Result {
+    if x.is_finite() {
+        out.write_str(ryu::Buffer::new().format_finite(x))
+    } else {
+        out.write_str("null")
+    }
+}
+
+/// Escapes what it is given as the inside of a JSON string.
+struct JsonEscaped<'a, W: Write>(&'a mut W);
+
+impl<W: Write> Write for JsonEscaped<'_, W> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        json_escape(self.0, s)
+    }
 }
 
 /// A JSON string literal.
 fn json_string(out: &mut impl Write, s: &str) -> fmt::Result {
     out.write_char('"')?;
+    json_escape(out, s)?;
+    out.write_char('"')
+}
+
+fn json_escape(out: &mut impl Write, s: &str) -> fmt::Result {
     let mut start = 0;
-    for (i, c) in s.char_indices() {
-        let escape = match c {
-            '"' => "\\\"",
-            '\\' => "\\\\",
-            '\n' => "\\n",
-            '\r' => "\\r",
-            '\t' => "\\t",
-            c if (c as u32) < 0x20 => "",
+    for (i, b) in s.bytes().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            b if b < 0x20 => "",
             _ => continue,
         };
         out.write_str(&s[start..i])?;
         if escape.is_empty() {
-            write!(out, "\\u{:04x}", c as u32)?;
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            let code = [
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[usize::from(b >> 4)],
+                HEX[usize::from(b & 15)],
+            ];
+            out.write_str(std::str::from_utf8(&code).unwrap_or_default())?;
         } else {
             out.write_str(escape)?;
         }
-        start = i + c.len_utf8();
+        start = i + 1;
     }
-    out.write_str(&s[start..])?;
-    out.write_char('"')
+    out.write_str(&s[start..])
 }
 
 /// An event's fields as the members of a JSON object.
@@ -96,33 +143,37 @@ impl<W: Write> Visit for JsonFields<'_, W> {
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.member(field, |out| write!(out, "{value}"));
+        self.member(field, |out| push_i64(out, value));
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.member(field, |out| write!(out, "{value}"));
+        self.member(field, |out| push_u64(out, value));
     }
 
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.member(field, |out| {
-            if value.is_finite() {
-                write!(out, "{value}")
-            } else {
-                out.write_str("null")
-            }
-        });
+        self.member(field, |out| push_f64(out, value));
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.member(field, |out| write!(out, "{value}"));
+        self.member(field, |out| {
+            out.write_str(if value { "true" } else { "false" })
+        });
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        self.member(field, |out| json_string(out, &value.to_string()));
+        self.member(field, |out| {
+            out.write_char('"')?;
+            write!(JsonEscaped(out), "{value}")?;
+            out.write_char('"')
+        });
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.member(field, |out| json_string(out, &format!("{value:?}")));
+        self.member(field, |out| {
+            out.write_char('"')?;
+            write!(JsonEscaped(out), "{value:?}")?;
+            out.write_char('"')
+        });
     }
 }
 
@@ -135,12 +186,12 @@ fn request_members(out: &mut impl Write, request: &RequestScope) -> fmt::Result 
     out.write_str(",\"request_id\":")?;
     json_string(out, request.request_id())?;
     for (name, value) in [
-        ("route", request.route()),
-        ("tenant", request.tenant()),
-        ("model", request.model()),
+        (",\"route\":", request.route()),
+        (",\"tenant\":", request.tenant()),
+        (",\"model\":", request.model()),
     ] {
         if let Some(value) = value {
-            write!(out, ",\"{name}\":")?;
+            out.write_str(name)?;
             json_string(out, value)?;
         }
     }
@@ -204,25 +255,41 @@ struct HumanFields<'a, 'w> {
     result: fmt::Result,
 }
 
+impl HumanFields<'_, '_> {
+    fn pair(&mut self, field: &Field, value: impl FnOnce(&mut Writer<'_>) -> fmt::Result) {
+        if self.result.is_err() {
+            return;
+        }
+        self.result = (|| {
+            self.out.write_char(' ')?;
+            if field.name() != "message" {
+                self.out.write_str(field.name())?;
+                self.out.write_char('=')?;
+            }
+            value(self.out)
+        })();
+    }
+}
+
 impl Visit for HumanFields<'_, '_> {
     fn record_str(&mut self, field: &Field, value: &str) {
-        if self.result.is_ok() {
-            self.result = if field.name() == "message" {
-                write!(self.out, " {value}")
-            } else {
-                write!(self.out, " {}={value}", field.name())
-            };
-        }
+        self.pair(field, |out| out.write_str(value));
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.pair(field, |out| push_u64(out, value));
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.pair(field, |out| push_i64(out, value));
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.pair(field, |out| push_f64(out, value));
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        if self.result.is_ok() {
-            self.result = if field.name() == "message" {
-                write!(self.out, " {value:?}")
-            } else {
-                write!(self.out, " {}={value:?}", field.name())
-            };
-        }
+        self.pair(field, |out| write!(out, "{value:?}"));
     }
 }
 
@@ -246,19 +313,32 @@ where
         let meta = event.metadata();
         timestamp(&mut out)?;
         let level = *meta.level();
+        // Padded to five, as tracing's own formatter aligns them.
+        let name = match level {
+            Level::ERROR => "ERROR",
+            Level::WARN => " WARN",
+            Level::INFO => " INFO",
+            Level::DEBUG => "DEBUG",
+            Level::TRACE => "TRACE",
+        };
         if self.ansi {
             let color = match level {
-                Level::ERROR => "31",
-                Level::WARN => "33",
-                Level::INFO => "32",
-                Level::DEBUG => "34",
-                Level::TRACE => "35",
+                Level::ERROR => " \x1b[31m",
+                Level::WARN => " \x1b[33m",
+                Level::INFO => " \x1b[32m",
+                Level::DEBUG => " \x1b[34m",
+                Level::TRACE => " \x1b[35m",
             };
-            write!(out, " \x1b[{color}m{:>5}\x1b[0m ", level.as_str())?;
+            out.write_str(color)?;
+            out.write_str(name)?;
+            out.write_str("\x1b[0m ")?;
         } else {
-            write!(out, " {:>5} ", level.as_str())?;
+            out.write_char(' ')?;
+            out.write_str(name)?;
+            out.write_char(' ')?;
         }
-        write!(out, "{}:", meta.target())?;
+        out.write_str(meta.target())?;
+        out.write_char(':')?;
         let mut fields = HumanFields {
             out: &mut out,
             result: Ok(()),

@@ -3,47 +3,42 @@
 //! only), both JSON lines (`format.rs`). One access line per request at info (target
 //! `dmr::access`), as the seed's requestLogger writes.
 //!
-//! Every destination is written by a thread of its own (`tracing_appender::non_blocking`)
-//! through a buffer flushed after each batch, so a request never waits on a write and the
-//! lines of a burst cost one system call, stdout included. When a writer falls behind by
-//! 128,000 lines, lines are dropped rather than requests slowed (the count is logged at
-//! shutdown).
+//! Every destination is written by a thread of its own in batches (`batch.rs`): a request
+//! never waits on a write, a line costs its formatting and a copy, and a burst of lines
+//! costs one system call. A destination that falls behind by megabytes drops lines rather
+//! than slowing requests (the count is printed at shutdown).
 
+mod batch;
 mod format;
 
-use std::io::{BufWriter, IsTerminal, Write};
+use std::fs::OpenOptions;
+use std::io::IsTerminal;
 
 use anyhow::Context;
 use tracing::level_filters::LevelFilter;
-use tracing_appender::non_blocking::{NonBlocking, WorkerGuard};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
 use crate::config::Config;
+use batch::{BatchGuard, BatchWriter};
 use format::{HumanLine, JsonLine};
 
-/// Bytes a writer gathers before a system call (or at the end of a batch).
-const BUFFER: usize = 64 * 1024;
-
-/// Flushes the writers when dropped: keep it alive for the life of the process.
+/// Writes what is buffered when dropped: keep it alive for the life of the process.
 pub struct LogGuards {
-    writers: Vec<(&'static str, NonBlocking, WorkerGuard)>,
+    writers: Vec<(&'static str, BatchWriter, BatchGuard)>,
 }
 
 impl Drop for LogGuards {
     fn drop(&mut self) {
-        for (name, writer, _) in &self.writers {
-            let dropped = writer.error_counter().dropped_lines();
+        for (name, writer, guard) in self.writers.drain(..) {
+            drop(guard);
+            let dropped = writer.dropped();
             if dropped > 0 {
                 eprintln!("{name}: {dropped} log lines dropped (the writer fell behind)");
             }
         }
     }
-}
-
-fn non_blocking<W: Write + Send + 'static>(writer: W) -> (NonBlocking, WorkerGuard) {
-    tracing_appender::non_blocking(BufWriter::with_capacity(BUFFER, writer))
 }
 
 pub fn init(config: &Config) -> anyhow::Result<LogGuards> {
@@ -55,16 +50,24 @@ pub fn init(config: &Config) -> anyhow::Result<LogGuards> {
     })?;
     let level = config.log_level.as_filter();
     let filter = || EnvFilter::new(level);
-
-    let (stdout, stdout_guard) = non_blocking(std::io::stdout());
-    let (combined, combined_guard) = non_blocking(tracing_appender::rolling::never(
-        &config.log_dir,
-        "combined.log",
-    ));
-    let (errors, errors_guard) = non_blocking(tracing_appender::rolling::never(
-        &config.log_dir,
-        "error.log",
-    ));
+    let file = |name: &str| {
+        let path = config.log_dir.join(name);
+        OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .with_context(|| format!("LOG_DIR: cannot open {}", path.display()))
+    };
+    let spawn = |name: &'static str, destination| {
+        BatchWriter::spawn(name, destination)
+            .with_context(|| format!("cannot start the {name} log writer"))
+    };
+    let (stdout, stdout_guard) = spawn(
+        "stdout",
+        Box::new(std::io::stdout()) as Box<dyn std::io::Write + Send>,
+    )?;
+    let (combined, combined_guard) = spawn("combined.log", Box::new(file("combined.log")?))?;
+    let (errors, errors_guard) = spawn("error.log", Box::new(file("error.log")?))?;
 
     let stdout_layer = if config.is_production() {
         tracing_subscriber::fmt::layer()

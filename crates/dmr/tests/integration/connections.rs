@@ -36,7 +36,7 @@ async fn idle_tenant_stores_are_closed_by_the_sweeper() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(server.output().contains("closed idle tenant store"));
+    assert!(server.logged("closed idle tenant store").await);
 
     // Its cached models went with it: the next request compiles again and works.
     let (status, body) = server

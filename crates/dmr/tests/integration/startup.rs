@@ -71,7 +71,7 @@ async fn mongodb_down_at_start_up_starts_unhealthy_instead_of_failing() {
     let (status, body) = server.get("/api/models/acme/User").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert_eq!(body["error"]["code"], "store_unavailable", "{body}");
-    assert!(server.output().contains("MongoDB does not answer yet"));
+    assert!(server.logged("MongoDB does not answer yet").await);
 }
 
 #[tokio::test]

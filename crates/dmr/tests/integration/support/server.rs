@@ -202,6 +202,19 @@ impl TestServer {
         self.output.lock().unwrap().clone()
     }
 
+    /// Whether the output comes to contain `text` within 5 s: log lines are written in
+    /// batches, within 100 ms of the event.
+    pub async fn logged(&self, text: &str) -> bool {
+        let started = std::time::Instant::now();
+        while started.elapsed() < Duration::from_secs(5) {
+            if self.output().contains(text) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        false
+    }
+
     pub fn pid(&self) -> i32 {
         self.child.id().expect("server still running") as i32
     }
