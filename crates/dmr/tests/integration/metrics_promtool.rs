@@ -10,16 +10,23 @@ use reqwest::StatusCode;
 use crate::support::TestServer;
 use crate::support::metrics_doc::{self, Kind};
 use crate::support::promtool;
+use crate::support::server::mongodb_run;
 
 const ADMIN: &str = "metrics-admin-key-0123456789abcdefXYZ";
 
-/// The metrics the alert rules read whatever the configuration (no Redis, SQLite).
+/// The metrics the alert rules read, there whatever the configuration (no Redis, SQLite).
 const ALERTED_ON: [&str; 5] = [
     "http_server_requests_total",
     "http_server_request_duration_seconds",
     "dmr_store_up",
     "process_open_fds",
     "process_max_fds",
+];
+
+/// The MongoDB pool's, which the dashboard's pool panel reads (test.sh's MongoDB pass).
+const ON_MONGODB: [&str; 2] = [
+    "dmr_store_pool_connections",
+    "dmr_store_pool_max_connections",
 ];
 
 /// `# TYPE name kind` lines of an exposition.
@@ -100,10 +107,11 @@ async fn a_scrape_passes_promtool_check_metrics_and_names_only_documented_metric
             None => panic!("/metrics exposes {name} ({kind}), which docs/metrics.md does not list"),
         }
     }
-    for name in ALERTED_ON {
+    let on_mongodb: &[&str] = if mongodb_run() { &ON_MONGODB } else { &[] };
+    for name in ALERTED_ON.iter().chain(on_mongodb) {
         assert!(
-            exposed.contains_key(name),
-            "/metrics has no {name}, which alerts.yml reads:\n{exposition}"
+            exposed.contains_key(*name),
+            "/metrics has no {name}, which deploy/ reads:\n{exposition}"
         );
     }
 }
