@@ -2,6 +2,7 @@
 # Makes sure the real services the tests start are installed, and tells the tests where:
 #   redis-server  from Debian's package            -> DMR_REDIS_SERVER
 #   openssl       from Debian's package (test certificates for rediss://)
+#   promtool      from Debian's prometheus package (checks of deploy/prometheus, /metrics) -> DMR_PROMTOOL
 #   secantusd-py  from PyPI (secantusdb), a MongoDB wire-protocol server -> DMR_SECANTUSD
 #   schemathesis  from PyPI, the OpenAPI-driven fuzzer of scripts/fuzz-api.sh -> DMR_SCHEMATHESIS
 # Source it (`. scripts/test-services.sh`); it installs only what is missing.
@@ -25,6 +26,17 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 DMR_REDIS_SERVER="$(command -v redis-server)"
 
+# promtool comes with the Prometheus server, installed without its recommends (the node
+# exporter). Where an init system runs, the package also starts that server on :9090
+# (`systemctl disable --now prometheus` stops it); in containers and CI it does not.
+if ! command -v promtool >/dev/null 2>&1; then
+    echo "test-services: installing prometheus (Debian package, for promtool)" >&2
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        prometheus >/dev/null
+fi
+DMR_PROMTOOL="$(command -v promtool)"
+
 venv="$DMR_TOOLS_DIR/venv"
 if ! "$venv/bin/secantusd-py" --help >/dev/null 2>&1; then
     echo "test-services: installing secantusdb==$SECANTUSDB_VERSION into $venv" >&2
@@ -40,4 +52,4 @@ if [ "$("$venv/bin/st" --version 2>/dev/null)" != "st, version $SCHEMATHESIS_VER
 fi
 DMR_SCHEMATHESIS="$venv/bin/st"
 
-export DMR_REDIS_SERVER DMR_SECANTUSD DMR_SCHEMATHESIS
+export DMR_REDIS_SERVER DMR_PROMTOOL DMR_SECANTUSD DMR_SCHEMATHESIS

@@ -1,6 +1,7 @@
 //! Every integration test of the binary, in one test executable (one link on a 2-core
 //! machine). Each test starts the real `dmr` on a free loopback port with its own
-//! temporary DATA_DIR and LOG_DIR, and talks HTTP to it.
+//! temporary DATA_DIR and LOG_DIR, and talks HTTP to it; `deploy_monitoring` checks the
+//! monitoring files under deploy/ instead (with promtool), sharing the one link.
 
 mod support;
 
@@ -9,12 +10,14 @@ mod auth;
 mod bad_input;
 mod connections;
 mod crash;
+mod deploy_monitoring;
 mod documents;
 mod edge;
 mod fail_safe;
 mod fleet;
 mod logs;
 mod metrics;
+mod metrics_promtool;
 mod mongodb;
 mod openapi;
 mod seed_routes;

@@ -1,3 +1,6 @@
+pub mod metrics_doc;
+pub mod promql;
+pub mod promtool;
 pub mod server;
 /// Real redis-server and SecantusDB processes (a crate shared with the stores' tests).
 pub use dmr_test_services as services;
