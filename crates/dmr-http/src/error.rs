@@ -1,153 +1,27 @@
 //! The one error type of the HTTP edge. Every failure a client can see is an `ApiError`
-//! with a code from `ErrorCode`: the code is stable (clients match on it), the message is
-//! for people. Body: the seed's `{error:{message, status, timestamp}}` plus `code`.
+//! with a code from the `ErrorCode` table (`dmr-error-code`, where each code's status and
+//! type are written): the code is stable (clients match on it), the message is for people.
+//! Body: the seed's `{error:{message, status, timestamp}}` plus `code` and `type`.
 
+use std::fmt;
 use std::time::SystemTime;
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+pub use dmr_error_code::{CodedError, ErrorCode, ErrorType};
 use dmr_registry::RegistryError;
-use dmr_store::{StoreError, iso_millis};
+use dmr_store::iso_millis;
 use serde::{Serialize, Serializer};
 use serde_json::json;
 use utoipa::ToSchema;
 
-/// The error-code table: code, HTTP status. Adding a variant means adding its row here.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorCode {
-    InvalidTenantId,
-    InvalidModelName,
-    InvalidJson,
-    InvalidBody,
-    InvalidOperation,
-    InvalidQuery,
-    InvalidDocumentId,
-    ValidationFailed,
-    LimitExceeded,
-    TextIndexRequired,
-    DocumentNotFound,
-    DuplicateKey,
-    WriteConflict,
-    RequestTimeout,
-    ModelFilesInvalid,
-    ModelNotFound,
-    RouteNotFound,
-    MethodNotAllowed,
-    PayloadTooLarge,
-    Unauthorized,
-    Forbidden,
-    ApiKeyNotFound,
-    JsonTooDeep,
-    TenantBusy,
-    StoreUnavailable,
-    ModelInvalid,
-    StoreError,
-    Internal,
-}
+use crate::openapi::error_codes::{ErrorCodeSchema, ErrorTypeSchema};
 
-impl ErrorCode {
-    pub const ALL: [ErrorCode; 28] = [
-        Self::InvalidTenantId,
-        Self::InvalidModelName,
-        Self::InvalidJson,
-        Self::InvalidBody,
-        Self::InvalidOperation,
-        Self::InvalidQuery,
-        Self::InvalidDocumentId,
-        Self::ValidationFailed,
-        Self::LimitExceeded,
-        Self::TextIndexRequired,
-        Self::DocumentNotFound,
-        Self::DuplicateKey,
-        Self::WriteConflict,
-        Self::RequestTimeout,
-        Self::ModelFilesInvalid,
-        Self::ModelNotFound,
-        Self::RouteNotFound,
-        Self::MethodNotAllowed,
-        Self::PayloadTooLarge,
-        Self::Unauthorized,
-        Self::Forbidden,
-        Self::ApiKeyNotFound,
-        Self::JsonTooDeep,
-        Self::TenantBusy,
-        Self::StoreUnavailable,
-        Self::ModelInvalid,
-        Self::StoreError,
-        Self::Internal,
-    ];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::InvalidTenantId => "invalid_tenant_id",
-            Self::InvalidModelName => "invalid_model_name",
-            Self::InvalidJson => "invalid_json",
-            Self::InvalidBody => "invalid_body",
-            Self::InvalidOperation => "invalid_operation",
-            Self::InvalidQuery => "invalid_query",
-            Self::InvalidDocumentId => "invalid_document_id",
-            Self::ValidationFailed => "validation_failed",
-            Self::LimitExceeded => "limit_exceeded",
-            Self::TextIndexRequired => "text_index_required",
-            Self::DocumentNotFound => "document_not_found",
-            Self::DuplicateKey => "duplicate_key",
-            Self::WriteConflict => "write_conflict",
-            Self::RequestTimeout => "request_timeout",
-
-            Self::ModelFilesInvalid => "model_files_invalid",
-            Self::ModelNotFound => "model_not_found",
-            Self::RouteNotFound => "route_not_found",
-            Self::MethodNotAllowed => "method_not_allowed",
-            Self::PayloadTooLarge => "payload_too_large",
-            Self::Unauthorized => "unauthorized",
-            Self::Forbidden => "forbidden",
-            Self::ApiKeyNotFound => "api_key_not_found",
-            Self::JsonTooDeep => "json_too_deep",
-            Self::TenantBusy => "tenant_busy",
-            Self::StoreUnavailable => "store_unavailable",
-            Self::ModelInvalid => "model_invalid",
-            Self::StoreError => "store_error",
-            Self::Internal => "internal_error",
-        }
-    }
-
-    pub const fn status(self) -> StatusCode {
-        match self {
-            Self::InvalidTenantId
-            | Self::InvalidModelName
-            | Self::InvalidJson
-            | Self::InvalidBody
-            | Self::InvalidOperation => StatusCode::BAD_REQUEST,
-            Self::ModelFilesInvalid => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::InvalidQuery
-            | Self::InvalidDocumentId
-            | Self::ValidationFailed
-            | Self::LimitExceeded
-            | Self::JsonTooDeep
-            | Self::TextIndexRequired => StatusCode::BAD_REQUEST,
-            Self::DocumentNotFound => StatusCode::NOT_FOUND,
-            Self::DuplicateKey | Self::WriteConflict => StatusCode::CONFLICT,
-            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
-            Self::ModelNotFound | Self::RouteNotFound | Self::ApiKeyNotFound => {
-                StatusCode::NOT_FOUND
-            }
-            Self::Unauthorized => StatusCode::UNAUTHORIZED,
-            Self::Forbidden => StatusCode::FORBIDDEN,
-            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::StoreUnavailable | Self::TenantBusy => StatusCode::SERVICE_UNAVAILABLE,
-            Self::ModelInvalid | Self::StoreError | Self::Internal => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
-        }
-    }
-
-    /// A 5xx that is load shed on purpose (a tenant's concurrency limit), not a fault of
-    /// the service: logged as a warning, not an error.
-    pub fn is_load_shedding(self) -> bool {
-        matches!(self, Self::TenantBusy)
-    }
+/// A code's status as an HTTP status. The table holds only 4xx and 5xx statuses (it does
+/// not compile otherwise), so the number is always a valid status.
+pub fn http_status(code: ErrorCode) -> StatusCode {
+    StatusCode::from_u16(code.status()).expect("an error code's status is 4xx or 5xx")
 }
 
 /// Marks a response whose 5xx status is load shedding (`ErrorCode::is_load_shedding`), so
@@ -173,6 +47,11 @@ impl ApiError {
         }
     }
 
+    /// A domain error, with the code it names and its message.
+    pub fn coded(error: &(impl CodedError + fmt::Display)) -> Self {
+        Self::new(error.error_code(), error.to_string())
+    }
+
     /// The JSON body, as a value.
     pub fn body(&self) -> serde_json::Value {
         json!({ "error": self.detail() })
@@ -187,8 +66,9 @@ impl ApiError {
     fn into_detail(self) -> ErrorDetail {
         ErrorDetail {
             message: self.message,
-            status: self.code.status().as_u16(),
+            status: self.code.status(),
             code: self.code,
+            error_type: self.code.error_type(),
             timestamp: iso_millis(SystemTime::now()),
             details: self.details,
         }
@@ -196,7 +76,7 @@ impl ApiError {
 }
 
 /// Every error response's body: the seed's `{error: {message, status, timestamp}}` plus
-/// `code` (and `details` where there are particulars).
+/// `code`, `type` (and `details` where there are particulars).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ErrorBody {
     pub error: ErrorDetail,
@@ -210,7 +90,12 @@ pub struct ErrorDetail {
     /// The response's HTTP status.
     #[schema(minimum = 400, maximum = 599)]
     pub status: u16,
+    #[serde(serialize_with = "code_string")]
+    #[schema(value_type = ErrorCodeSchema)]
     pub code: ErrorCode,
+    #[serde(rename = "type", serialize_with = "type_string")]
+    #[schema(value_type = ErrorTypeSchema)]
+    pub error_type: ErrorType,
     /// When the error happened (UTC, milliseconds).
     #[schema(format = DateTime)]
     pub timestamp: String,
@@ -223,77 +108,42 @@ pub struct ErrorDetail {
 }
 
 /// Clients match on the code, so it is written as its stable string.
-impl Serialize for ErrorCode {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
+fn code_string<S: Serializer>(code: &ErrorCode, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(code.as_str())
 }
 
-/// The document lists the table itself: every code, with its status.
-impl utoipa::PartialSchema for ErrorCode {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        use utoipa::openapi::schema::{ObjectBuilder, Type};
-        let table: Vec<String> = Self::ALL
-            .iter()
-            .map(|code| format!("`{}` ({})", code.as_str(), code.status().as_u16()))
-            .collect();
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .enum_values(Some(Self::ALL.iter().map(|code| code.as_str())))
-            .description(Some(format!(
-                "Stable error code; clients match on it. {}.",
-                table.join(", ")
-            )))
-            .into()
-    }
+fn type_string<S: Serializer>(kind: &ErrorType, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(kind.as_str())
 }
-
-impl ToSchema for ErrorCode {}
 
 impl From<RegistryError> for ApiError {
     fn from(e: RegistryError) -> Self {
-        let details = match &e {
-            RegistryError::ModelFiles(errors) => Some(json!(errors)),
-            RegistryError::Validation(validation) => Some(validation.to_json()),
-            RegistryError::Query(query) => query.operator().map(|op| json!({ "operator": op })),
-            RegistryError::Duplicate {
-                index,
-                paths,
-                value,
-            } => Some(json!({ "index": index, "keyPattern": paths, "keyValue": value })),
-            _ => None,
-        };
-        let code = match &e {
-            RegistryError::InvalidTenantId(_) => ErrorCode::InvalidTenantId,
-            RegistryError::ModelNotFound(_) => ErrorCode::ModelNotFound,
-            RegistryError::Store(StoreError::Unavailable(_) | StoreError::Closed) => {
-                ErrorCode::StoreUnavailable
-            }
-            RegistryError::Store(StoreError::Definition { .. }) => ErrorCode::ModelInvalid,
-            RegistryError::Store(StoreError::Internal(_)) => ErrorCode::StoreError,
-            RegistryError::ModelFiles(_) => ErrorCode::ModelFilesInvalid,
-            RegistryError::Store(StoreError::Duplicate { .. })
-            | RegistryError::Duplicate { .. } => ErrorCode::DuplicateKey,
-            RegistryError::Validation(_) => ErrorCode::ValidationFailed,
-            RegistryError::Query(_) => ErrorCode::InvalidQuery,
-            RegistryError::DocumentNotFound(_) => ErrorCode::DocumentNotFound,
-            RegistryError::InvalidDocumentId(_) => ErrorCode::InvalidDocumentId,
-            RegistryError::LimitExceeded(_) => ErrorCode::LimitExceeded,
-            RegistryError::TextIndexRequired(_) => ErrorCode::TextIndexRequired,
-            RegistryError::WriteConflict => ErrorCode::WriteConflict,
-            RegistryError::InvalidKeyLabel(_) => ErrorCode::InvalidBody,
-            RegistryError::Internal(_) => ErrorCode::Internal,
-        };
         Self {
-            details,
-            ..Self::new(code, e.to_string())
+            details: details(&e),
+            ..Self::coded(&e)
         }
+    }
+}
+
+/// What of a registry error a program can use, shaped as `error.details` (the shapes are
+/// the edge's, as the rest of the body is).
+fn details(e: &RegistryError) -> Option<serde_json::Value> {
+    match e {
+        RegistryError::ModelFiles(errors) => Some(json!(errors)),
+        RegistryError::Validation(validation) => Some(validation.to_json()),
+        RegistryError::Query(query) => query.operator().map(|op| json!({ "operator": op })),
+        RegistryError::Duplicate {
+            index,
+            paths,
+            value,
+        } => Some(json!({ "index": index, "keyPattern": paths, "keyValue": value })),
+        _ => None,
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = self.code.status();
+        let status = http_status(self.code);
         let load_shed = self.code.is_load_shedding();
         if load_shed {
             tracing::warn!(code = self.code.as_str(), error = %self.message, "request shed");
@@ -329,41 +179,76 @@ impl IntoResponse for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dmr_query::QueryError;
+    use dmr_store::StoreError;
 
     #[test]
-    fn codes_are_unique_and_client_errors_are_4xx() {
-        let mut seen = std::collections::HashSet::new();
+    fn every_status_of_the_table_is_an_http_error_status() {
         for code in ErrorCode::ALL {
+            let status = http_status(*code);
+            assert_eq!(status.as_u16(), code.status());
             assert!(
-                seen.insert(code.as_str()),
-                "duplicate code {}",
-                code.as_str()
+                status.is_client_error() || status.is_server_error(),
+                "{code:?}"
             );
-        }
-        for code in [
-            ErrorCode::InvalidTenantId,
-            ErrorCode::InvalidModelName,
-            ErrorCode::InvalidJson,
-            ErrorCode::InvalidBody,
-            ErrorCode::InvalidOperation,
-            ErrorCode::ModelNotFound,
-            ErrorCode::RouteNotFound,
-            ErrorCode::Unauthorized,
-            ErrorCode::Forbidden,
-            ErrorCode::ApiKeyNotFound,
-            ErrorCode::JsonTooDeep,
-        ] {
-            assert!(code.status().is_client_error());
         }
     }
 
     #[test]
-    fn body_has_the_seed_shape_plus_code() {
+    fn body_has_the_seed_shape_plus_code_and_type() {
         let body = ApiError::new(ErrorCode::ModelNotFound, "nope").body();
         let error = &body["error"];
         assert_eq!(error["message"], "nope");
         assert_eq!(error["status"], 404);
         assert_eq!(error["code"], "model_not_found");
+        assert_eq!(error["type"], "not_found");
         assert!(error["timestamp"].as_str().unwrap().ends_with('Z'));
+        let keys: Vec<&String> = error.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["message", "status", "code", "type", "timestamp"]);
+    }
+
+    #[test]
+    fn a_registry_error_keeps_its_message_and_gains_its_details() {
+        let duplicate = ApiError::from(RegistryError::Duplicate {
+            index: "email_1".to_owned(),
+            paths: vec!["email".to_owned()],
+            value: json!("a@b.c"),
+        });
+        assert_eq!(duplicate.code, ErrorCode::DuplicateKey);
+        assert_eq!(duplicate.message, "Duplicate value for email: \"a@b.c\"");
+        assert_eq!(
+            duplicate.details,
+            Some(json!({"index": "email_1", "keyPattern": ["email"], "keyValue": "a@b.c"}))
+        );
+        let operator = ApiError::from(RegistryError::Query(QueryError::ForbiddenOperator {
+            operator: "$where".to_owned(),
+        }));
+        assert_eq!(operator.code, ErrorCode::InvalidQuery);
+        assert_eq!(operator.details, Some(json!({"operator": "$where"})));
+        let files = ApiError::from(RegistryError::ModelFiles(vec!["a.json:1:1: x".to_owned()]));
+        assert_eq!(files.details, Some(json!(["a.json:1:1: x"])));
+        let closed = ApiError::from(RegistryError::Store(StoreError::Closed));
+        assert_eq!(closed.code, ErrorCode::StoreUnavailable);
+        assert_eq!(closed.message, "tenant store is closed");
+        assert_eq!(closed.details, None);
+    }
+
+    #[test]
+    fn a_response_carries_the_headers_of_its_status() {
+        let unavailable = ApiError::new(ErrorCode::StoreUnavailable, "down").into_response();
+        assert_eq!(unavailable.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(unavailable.headers()[header::RETRY_AFTER], "1");
+        assert!(unavailable.extensions().get::<LoadShed>().is_none());
+        let busy = ApiError::new(ErrorCode::TenantBusy, "busy").into_response();
+        assert_eq!(busy.headers()[header::RETRY_AFTER], "1");
+        assert!(busy.extensions().get::<LoadShed>().is_some());
+        let unauthorized = ApiError::new(ErrorCode::Unauthorized, "no key").into_response();
+        assert_eq!(
+            unauthorized.headers()[header::WWW_AUTHENTICATE],
+            "Bearer realm=\"dmr\""
+        );
+        let not_found = ApiError::new(ErrorCode::RouteNotFound, "none").into_response();
+        assert!(not_found.headers().get(header::RETRY_AFTER).is_none());
+        assert!(not_found.headers().get(header::WWW_AUTHENTICATE).is_none());
     }
 }

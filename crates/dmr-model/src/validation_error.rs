@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use dmr_error_code::{CodedError, ErrorCode};
 use serde_json::{Map, Value};
 
 use crate::js;
@@ -164,6 +165,12 @@ impl fmt::Display for ValidationError {
             f.write_str(&e.message)?;
         }
         Ok(())
+    }
+}
+
+impl CodedError for ValidationError {
+    fn error_code(&self) -> ErrorCode {
+        ErrorCode::ValidationFailed
     }
 }
 

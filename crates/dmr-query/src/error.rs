@@ -1,5 +1,7 @@
 //! The one error type of this crate.
 
+use dmr_error_code::{CodedError, ErrorCode};
+
 /// Why a filter, update, sort or projection was refused, or an update could
 /// not be applied. Every variant but [`QueryError::Apply`] is the client's
 /// mistake in the request (an HTTP 400); `Apply` is a conflict between a
@@ -60,5 +62,13 @@ impl QueryError {
             path: path.into(),
             reason: reason.into(),
         }
+    }
+}
+
+/// `Apply` included: a valid update the stored document refuses is answered as the
+/// update's fault.
+impl CodedError for QueryError {
+    fn error_code(&self) -> ErrorCode {
+        ErrorCode::InvalidQuery
     }
 }

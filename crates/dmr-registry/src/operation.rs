@@ -1,5 +1,7 @@
 use std::str::FromStr;
 
+use dmr_error_code::{CodedError, ErrorCode};
+
 /// The operations of the seed's `POST /api/models/:tenantId/test`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TestOperation {
@@ -12,6 +14,12 @@ pub enum TestOperation {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("Invalid operation: {0:?}; expected one of count, findOne, find")]
 pub struct UnknownOperation(pub String);
+
+impl CodedError for UnknownOperation {
+    fn error_code(&self) -> ErrorCode {
+        ErrorCode::InvalidOperation
+    }
+}
 
 impl FromStr for TestOperation {
     type Err = UnknownOperation;

@@ -1,3 +1,5 @@
+use dmr_error_code::{CodedError, ErrorCode};
+
 /// Failures a store reports. Cloneable (strings only) because one compile's error is handed
 /// to every request that waited on it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -18,4 +20,46 @@ pub enum StoreError {
     /// Anything else the engine reported.
     #[error("store error: {0}")]
     Internal(String),
+}
+
+impl CodedError for StoreError {
+    fn error_code(&self) -> ErrorCode {
+        match self {
+            Self::Unavailable(_) | Self::Closed => ErrorCode::StoreUnavailable,
+            Self::Definition { .. } => ErrorCode::ModelInvalid,
+            Self::Duplicate { .. } => ErrorCode::DuplicateKey,
+            Self::Internal(_) => ErrorCode::StoreError,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_variant_has_its_code() {
+        let text = || "x".to_owned();
+        for (error, code) in [
+            (StoreError::Unavailable(text()), "store_unavailable"),
+            (StoreError::Closed, "store_unavailable"),
+            (
+                StoreError::Definition {
+                    collection: text(),
+                    reason: text(),
+                },
+                "model_invalid",
+            ),
+            (
+                StoreError::Duplicate {
+                    collection: text(),
+                    index: text(),
+                },
+                "duplicate_key",
+            ),
+            (StoreError::Internal(text()), "store_error"),
+        ] {
+            assert_eq!(error.error_code().as_str(), code, "{error:?}");
+        }
+    }
 }

@@ -1,6 +1,8 @@
 use std::fmt;
 use std::sync::Arc;
 
+use dmr_error_code::{CodedError, ErrorCode};
+
 /// Longest accepted tenant id; keeps `tenant_<id>` inside MongoDB's 64-byte database-name
 /// limit and inside every filesystem's file-name limit.
 pub const MAX_TENANT_ID_LEN: usize = 48;
@@ -20,6 +22,12 @@ pub enum TenantIdError {
     TooLong(usize),
     #[error("tenant id may contain only letters, digits, '_' and '-' (found {0:?})")]
     BadCharacter(char),
+}
+
+impl CodedError for TenantIdError {
+    fn error_code(&self) -> ErrorCode {
+        ErrorCode::InvalidTenantId
+    }
 }
 
 impl TenantId {

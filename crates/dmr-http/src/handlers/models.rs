@@ -12,7 +12,7 @@ use dmr_store::IndexFailure;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::error::{ApiError, ErrorCode, ErrorDetail};
+use crate::error::{ApiError, ErrorDetail};
 use crate::extract::{Tenant, TenantModel, check_model_name, json_body};
 use crate::openapi::reports;
 use crate::openapi::responses::{BadRequest, NotFound, ServiceUnavailable, UnprocessableEntity};
@@ -288,12 +288,9 @@ pub async fn test_operation(
     let model = request.model_name.unwrap_or_else(|| "User".to_owned());
     check_model_name(&model)?;
     let operation_name = request.operation.unwrap_or_else(|| "count".to_owned());
-    let operation: TestOperation =
-        operation_name
-            .parse()
-            .map_err(|e: dmr_registry::UnknownOperation| {
-                ApiError::new(ErrorCode::InvalidOperation, e.to_string())
-            })?;
+    let operation: TestOperation = operation_name
+        .parse()
+        .map_err(|e: dmr_registry::UnknownOperation| ApiError::coded(&e))?;
     let result = state.registry.run_test(&tenant, &model, operation).await?;
     Ok(Json(TestAnswer {
         tenant_id: tenant.as_str(),

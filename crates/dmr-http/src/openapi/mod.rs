@@ -6,6 +6,7 @@
 //! every route. `routes::tests` checks that the router and the document list the same
 //! routes.
 
+pub(crate) mod error_codes;
 pub(crate) mod params;
 pub(crate) mod query;
 pub(crate) mod reports;
@@ -17,8 +18,9 @@ use utoipa::openapi::{self, RefOr, SecurityRequirement};
 use utoipa::{OpenApi, ToResponse};
 
 use crate::auth::Access;
-use crate::error::{ErrorBody, ErrorCode, ErrorDetail};
+use crate::error::{ErrorBody, ErrorDetail};
 use crate::routes::RouteInfo;
+use error_codes::{ErrorCodeSchema, ErrorTypeSchema};
 use responses::{
     Forbidden, InternalError, NotFound, PayloadTooLarge, RequestTimeout, TooManyRequests,
     Unauthorized,
@@ -37,8 +39,9 @@ pub const API_KEY: &str = "apiKey";
         title = "Distributed Model Registry",
         description = "A multi-tenant model registry: schema-defined models served to many \
             tenants, each in its own database, and the tenants' documents, validated by the \
-            model. Every error is `{\"error\": {\"message\", \"status\", \"code\", \
-            \"timestamp\", \"details\"?}}` with `code` from the stable `ErrorCode` table.",
+            model. Every error is `{\"error\": {\"message\", \"status\", \"code\", \"type\", \
+            \"timestamp\", \"details\"?}}` with `code` and `type` from the stable `ErrorCode` \
+            table.",
         license(name = "ISC", identifier = "ISC"),
     ),
     tags(
@@ -53,7 +56,8 @@ pub const API_KEY: &str = "apiKey";
     components(schemas(
         ErrorBody,
         ErrorDetail,
-        ErrorCode,
+        ErrorCodeSchema,
+        ErrorTypeSchema,
         query::Filter,
         query::Update,
         query::SortSpec,

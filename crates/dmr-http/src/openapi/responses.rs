@@ -53,7 +53,7 @@ fn error_body() -> Ref {
 fn build(status: StatusCode, what: &str) -> Response {
     let codes: Vec<String> = ErrorCode::ALL
         .iter()
-        .filter(|code| code.status() == status)
+        .filter(|code| code.status() == status.as_u16())
         .map(|code| format!("`{}`", code.as_str()))
         .collect();
     let description = if codes.is_empty() {
