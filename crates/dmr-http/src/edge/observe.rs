@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{HeaderValue, Response};
+use axum::http::{HeaderName, HeaderValue, Response};
 use axum::response::IntoResponse;
 use tower::{Layer, Service};
 use tracing::Instrument;
@@ -31,7 +31,8 @@ use crate::error::{ApiError, ErrorCode, LoadShed};
 use crate::security_headers::BaseHeaders;
 use crate::state::AppState;
 
-pub const REQUEST_ID: &str = "x-request-id";
+/// A `HeaderName`, not a `&str`: a string is parsed into a name on every lookup.
+pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Copied per request: a pointer, a duration, a pointer.
 #[derive(Clone)]
@@ -63,7 +64,7 @@ pub struct Observe<S> {
 fn request_id(request: &Request) -> HeaderValue {
     request
         .headers()
-        .get(REQUEST_ID)
+        .get(&REQUEST_ID)
         .filter(|v| {
             let v = v.as_bytes();
             !v.is_empty() && v.len() <= 128 && v.iter().all(u8::is_ascii_graphic)
@@ -188,16 +189,18 @@ where
         this.span.record("http.response.status_code", status);
         let elapsed_ms = (elapsed.as_secs_f64() * 1e6).round() / 1e3;
         let shed = response.extensions().get::<LoadShed>().is_some();
+        // `message` as a `&str` field, not a format string: the formatter writes it as it
+        // is instead of running `core::fmt` on it.
         if status >= 500 && !shed {
-            tracing::error!(target: "dmr::access", status, elapsed_ms, "request completed");
+            tracing::error!(target: "dmr::access", status, elapsed_ms, message = "request completed");
         } else if status >= 500 {
-            tracing::warn!(target: "dmr::access", status, elapsed_ms, "request completed");
+            tracing::warn!(target: "dmr::access", status, elapsed_ms, message = "request completed");
         } else {
-            tracing::info!(target: "dmr::access", status, elapsed_ms, "request completed");
+            tracing::info!(target: "dmr::access", status, elapsed_ms, message = "request completed");
         }
         response
             .headers_mut()
-            .insert(REQUEST_ID, this.scope.request_id.clone());
+            .insert(REQUEST_ID.clone(), this.scope.request_id.clone());
         Poll::Ready(Ok(response))
     }
 }

@@ -56,13 +56,38 @@ fn push_i64(out: &mut impl Write, n: i64) -> fmt::Result {
     out.write_str(itoa::Buffer::new().format(n))
 }
 
-/// A finite float (JSON has no NaN or infinities: `null`).
+/// A finite float (JSON has no NaN or infinities: `null`). A value of at most three
+/// decimals (the access line's milliseconds) is written as integer and fraction, the rest
+/// by `ryu`.
 fn push_f64(out: &mut impl Write, x: f64) -> fmt::Result {
-    if x.is_finite() {
-        out.write_str(ryu::Buffer::new().format_finite(x))
-    } else {
-        out.write_str("null")
+    if !x.is_finite() {
+        return out.write_str("null");
     }
+    let thousandths = x * 1000.0;
+    // `x * 1000` of a three-decimal value is an integer give or take the float's error.
+    if (0.0..1e12).contains(&thousandths) && (thousandths - thousandths.round()).abs() < 1e-6 {
+        let thousandths = thousandths.round() as u64;
+        push_u64(out, thousandths / 1000)?;
+        let fraction = thousandths % 1000;
+        if fraction != 0 {
+            let digits = [
+                b'.',
+                b'0' + (fraction / 100) as u8,
+                b'0' + (fraction / 10 % 10) as u8,
+                b'0' + (fraction % 10) as u8,
+            ];
+            let end = if fraction % 100 == 0 {
+                2
+            } else if fraction % 10 == 0 {
+                3
+            } else {
+                4
+            };
+            out.write_str(std::str::from_utf8(&digits[..end]).unwrap_or_default())?;
+        }
+        return Ok(());
+    }
+    out.write_str(ryu::Buffer::new().format_finite(x))
 }
 
 /// Escapes what it is given as the inside of a JSON string.
@@ -374,6 +399,20 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn floats_read_back_as_they_were() {
+        for x in [
+            0.0, 0.419, 16.119, 0.5, 0.25, 12.0, 1e-7, 2.5e20, -3.25, 123456.789,
+        ] {
+            let mut out = String::new();
+            push_f64(&mut out, x).unwrap();
+            assert_eq!(out.parse::<f64>().unwrap(), x, "{out}");
+        }
+        let mut out = String::new();
+        push_f64(&mut out, 0.419).unwrap();
+        assert_eq!(out, "0.419");
+    }
 
     #[test]
     fn json_strings_escape_what_json_requires() {
