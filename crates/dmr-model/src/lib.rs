@@ -19,7 +19,7 @@
 mod cast;
 mod cast_path;
 mod ctx;
-mod date;
+pub mod date;
 mod defaults;
 mod diff;
 mod doc_path;
