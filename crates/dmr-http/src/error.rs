@@ -11,7 +11,6 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 pub use dmr_error_code::{CodedError, ErrorCode, ErrorType};
 use dmr_registry::RegistryError;
-use dmr_store::iso_millis;
 use serde::{Serialize, Serializer};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -69,7 +68,7 @@ impl ApiError {
             status: self.code.status(),
             code: self.code,
             error_type: self.code.error_type(),
-            timestamp: iso_millis(SystemTime::now()),
+            timestamp: dmr_model::date::format_system_time(SystemTime::now()),
             details: self.details,
         }
     }

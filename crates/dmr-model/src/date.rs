@@ -1,20 +1,42 @@
 //! Dates as JavaScript has them: milliseconds since the epoch within
-//! ±8.64e15, printed as `Date#toISOString` does, parsed from ISO-8601.
+//! ±8.64e15, printed as `Date#toISOString` does, parsed from ISO-8601 as V8
+//! reads it. The workspace's one date module: the model's casts, the
+//! timestamps in answers and records, and the MongoDB store's BSON Dates all
+//! go through it, so a date reads the same wherever it was made.
+
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// JavaScript's Date range: ±100,000,000 days around the epoch.
-pub(crate) const MAX_MILLIS: i64 = 8_640_000_000_000_000;
+pub const MAX_MILLIS: i64 = 8_640_000_000_000_000;
 
 const MS_PER_DAY: i64 = 86_400_000;
 
 /// `new Date(ms)` for a number: truncated toward zero, `None` out of range.
-pub(crate) fn from_number(x: f64) -> Option<i64> {
+pub fn from_number(x: f64) -> Option<i64> {
     let t = x.trunc();
     (t.is_finite() && t.abs() <= MAX_MILLIS as f64).then_some(t as i64)
 }
 
+/// A clock reading in milliseconds since the epoch, rounded down as
+/// JavaScript's `Date.now()` is, clamped to the Date range.
+fn millis_of(at: SystemTime) -> i64 {
+    let millis = match at.duration_since(UNIX_EPOCH) {
+        Ok(after) => i128::try_from(after.as_millis()).unwrap_or(i128::MAX),
+        // Before the epoch: a partial millisecond rounds down, away from zero.
+        Err(e) => -i128::try_from(e.duration().as_nanos().div_ceil(1_000_000)).unwrap_or(i128::MAX),
+    };
+    millis.clamp(-i128::from(MAX_MILLIS), i128::from(MAX_MILLIS)) as i64
+}
+
+/// `format_iso` of a clock reading: the timestamps of answers and records.
+pub fn format_system_time(at: SystemTime) -> String {
+    format_iso(millis_of(at))
+}
+
 /// `Date#toISOString`: `2024-01-02T03:04:05.678Z`; years outside 0-9999 as
-/// `+012345` / `-000001`.
-pub(crate) fn format_iso(ms: i64) -> String {
+/// `+012345` / `-000001`. Milliseconds outside the Date range (which no
+/// JavaScript Date holds) are clamped to it.
+pub fn format_iso(ms: i64) -> String {
     let ms = ms.clamp(-MAX_MILLIS, MAX_MILLIS);
     let days = ms.div_euclid(MS_PER_DAY);
     let in_day = ms.rem_euclid(MS_PER_DAY);
@@ -41,7 +63,7 @@ pub(crate) fn format_iso(ms: i64) -> String {
 /// `±HH:mm` or `±HHmm`. A space or lowercase `t`/`z` is accepted too.
 /// Without an offset the time is read as UTC (see docs: JavaScript uses
 /// the server's local zone for date-times, UTC for dates).
-pub(crate) fn parse_iso(s: &str) -> Option<i64> {
+pub fn parse_iso(s: &str) -> Option<i64> {
     let mut p = Cursor {
         b: crate::js::trim(s).as_bytes(),
         i: 0,
@@ -199,6 +221,7 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn formats_like_to_iso_string() {
@@ -210,6 +233,27 @@ mod tests {
         assert_eq!(
             format_iso(-62_198_755_200_000),
             "-000001-01-01T00:00:00.000Z"
+        );
+    }
+
+    #[test]
+    fn formats_clock_readings_as_date_now_would() {
+        let at = |ms: u64| UNIX_EPOCH + Duration::from_millis(ms);
+        assert_eq!(
+            format_system_time(at(1_700_000_000_123)),
+            "2023-11-14T22:13:20.123Z"
+        );
+        assert_eq!(
+            format_system_time(at(5) + Duration::from_micros(999)),
+            "1970-01-01T00:00:00.005Z"
+        );
+        assert_eq!(
+            format_system_time(UNIX_EPOCH - Duration::from_micros(1)),
+            "1969-12-31T23:59:59.999Z"
+        );
+        assert_eq!(
+            format_system_time(UNIX_EPOCH - Duration::from_millis(2)),
+            "1969-12-31T23:59:59.998Z"
         );
     }
 

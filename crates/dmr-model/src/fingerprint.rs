@@ -144,7 +144,7 @@ fn options_json(o: &FieldOptions, m: &mut Map<String, Value>) {
     if let Some(p) = &o.match_pattern {
         put(
             "match",
-            with_message(Value::from(p.as_str()), o.match_message.as_deref()),
+            with_message(Value::from(p.source()), o.match_message.as_deref()),
         );
     }
     for (k, on) in [

@@ -19,7 +19,7 @@
 mod cast;
 mod cast_path;
 mod ctx;
-mod date;
+pub mod date;
 mod defaults;
 mod diff;
 mod doc_path;
@@ -55,7 +55,7 @@ pub use model::{ModelDef, Strict};
 pub use naming::{default_collection_name, is_valid_collection_name, is_valid_model_name};
 pub use native::NativeType;
 pub use parse::parse_model;
-pub use pattern::Pattern;
+pub use pattern::{Pattern, PatternError};
 pub use prepare::WriteContext;
 pub use set::ModelSet;
 pub use validation_error::{FieldError, ValidationError};

@@ -13,7 +13,7 @@ use crate::field::{FieldDef, FieldOptions, FieldType, Schema};
 use crate::index::IndexOrder;
 use crate::locate::JPath;
 use crate::naming::field_name_problem;
-use crate::pattern::{Pattern, describe_error};
+use crate::pattern::Pattern;
 use crate::suggest::{closest, hint};
 
 type Result<T> = std::result::Result<T, ModelError>;
@@ -562,11 +562,11 @@ fn pattern_with_message(
     match Pattern::new(pattern) {
         Ok(p) => Ok((Some(p), msg)),
         Err(e) => {
-            let (reason, at) = describe_error(&e);
             let reason = format!(
-                "invalid regular expression: {reason} (Rust regex syntax: no look-around or backreferences; flags inline, e.g. \"(?i)\")"
+                "invalid regular expression: {} (Rust regex syntax: no look-around or backreferences; flags inline, e.g. \"(?i)\")",
+                e.reason()
             );
-            Err(match at {
+            Err(match e.at() {
                 Some(i) => ctx.char_err(&pp, i, reason),
                 None => ctx.value_err(&pp, reason),
             })

@@ -21,7 +21,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
-use dmr_store::{ApiKeyRecord, Backend, TenantId, iso_millis};
+use dmr_model::date::format_system_time;
+use dmr_store::{ApiKeyRecord, Backend, TenantId};
 use moka::sync::Cache;
 use serde::Serialize;
 use tokio::sync::Semaphore;
@@ -306,7 +307,7 @@ impl AccessControl {
             tenant_id: tenant.as_str().to_owned(),
             hash: keys::hex(&digest),
             label,
-            created_at: iso_millis(SystemTime::now()),
+            created_at: format_system_time(SystemTime::now()),
         };
         self.inner.backend.insert_api_key(&record).await?;
         self.inner.verified.insert(

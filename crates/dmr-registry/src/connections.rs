@@ -7,7 +7,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use dmr_store::{Backend, PoolStats, StoreError, TenantId, TenantStore, iso_millis};
+use dmr_model::date::format_system_time;
+use dmr_store::{Backend, PoolStats, StoreError, TenantId, TenantStore};
 use serde::Serialize;
 use tokio::sync::OnceCell;
 
@@ -263,7 +264,7 @@ impl ConnectionManager {
                     } else {
                         "disconnected"
                     },
-                    last_used: iso_millis(wall_now.checked_sub(idle).unwrap_or(wall_now)),
+                    last_used: format_system_time(wall_now.checked_sub(idle).unwrap_or(wall_now)),
                     idle_time: u64::try_from(idle.as_millis()).unwrap_or(u64::MAX),
                     pool: t.store.pool_stats(),
                 }

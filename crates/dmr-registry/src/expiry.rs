@@ -4,7 +4,8 @@
 
 use std::time::{Duration, SystemTime};
 
-use dmr_store::{StoreError, iso_millis};
+use dmr_model::date::format_system_time;
+use dmr_store::StoreError;
 
 use crate::registry::Registry;
 
@@ -32,7 +33,7 @@ impl Registry {
         let mut deleted = 0;
         for open in self.inner.connections.open_tenants() {
             for (def, seconds, path) in &ttl {
-                let cutoff = iso_millis(
+                let cutoff = format_system_time(
                     now.checked_sub(Duration::from_secs(*seconds))
                         .unwrap_or(SystemTime::UNIX_EPOCH),
                 );

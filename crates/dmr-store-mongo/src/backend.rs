@@ -190,7 +190,9 @@ fn record(doc: &Document, created_now: bool) -> TenantRecord {
         status: text("status"),
         created_at: doc
             .get_datetime("createdAt")
-            .map_or_else(|_| String::new(), |at| convert::iso(*at)),
+            .ok()
+            .and_then(|at| convert::iso(*at))
+            .unwrap_or_default(),
         created_now,
     }
 }

@@ -2,11 +2,10 @@
 //! Dates where the schema declares them (`Schema::native_type`), numbers as the Node driver
 //! writes them (Int32 when they fit, else Int64 or Double). Reading needs no schema: every
 //! BSON type has one JSON form (ObjectId -> 24 hex digits, Date -> ISO-8601 with
-//! milliseconds, integral Doubles -> integers, as JavaScript prints them).
+//! milliseconds, integral Doubles -> integers, as JavaScript prints them). Dates are read
+//! and printed by `dmr_model::date`, as the model cast them.
 
-use std::time::{Duration, SystemTime};
-
-use dmr_model::{NativeType, Schema};
+use dmr_model::{NativeType, Schema, date};
 use mongodb::bson::{Bson, DateTime, Document, oid::ObjectId};
 use serde_json::{Map, Number, Value};
 
@@ -69,8 +68,8 @@ fn typed_string(s: &str, native: Option<NativeType>) -> Bson {
             Ok(id) => Bson::ObjectId(id),
             Err(_) => Bson::String(s.to_owned()),
         },
-        Some(NativeType::Date) => match parse_iso(s) {
-            Some(at) => Bson::DateTime(at),
+        Some(NativeType::Date) => match date::parse_iso(s) {
+            Some(ms) => Bson::DateTime(DateTime::from_millis(ms)),
             None => Bson::String(s.to_owned()),
         },
         None => Bson::String(s.to_owned()),
@@ -83,12 +82,6 @@ fn number(n: &Number) -> Bson {
     } else {
         Bson::Double(n.as_f64().unwrap_or(f64::NAN))
     }
-}
-
-fn parse_iso(s: &str) -> Option<DateTime> {
-    let at = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()?;
-    let millis = i64::try_from(at.unix_timestamp_nanos() / 1_000_000).ok()?;
-    Some(DateTime::from_millis(millis))
 }
 
 /// A stored document as JSON.
@@ -105,7 +98,7 @@ pub(crate) fn json(value: Bson) -> Value {
         Bson::Double(f) => double(f),
         Bson::String(s) | Bson::Symbol(s) | Bson::JavaScriptCode(s) => Value::String(s),
         Bson::ObjectId(id) => Value::String(id.to_hex()),
-        Bson::DateTime(at) => Value::String(iso(at)),
+        Bson::DateTime(at) => iso(at).map_or(Value::Null, Value::String),
         Bson::Document(doc) => json_document(doc),
         Bson::Array(items) => Value::Array(items.into_iter().map(json).collect()),
         Bson::Decimal128(d) => Value::String(d.to_string()),
@@ -124,15 +117,13 @@ fn double(f: f64) -> Value {
     }
 }
 
-/// What JavaScript's `Date.toISOString()` prints.
-pub(crate) fn iso(at: DateTime) -> String {
-    let millis = at.timestamp_millis();
-    let instant = if millis >= 0 {
-        SystemTime::UNIX_EPOCH + Duration::from_millis(millis.unsigned_abs())
-    } else {
-        SystemTime::UNIX_EPOCH - Duration::from_millis(millis.unsigned_abs())
-    };
-    dmr_store::iso_millis(instant)
+/// What JavaScript's `Date.toISOString()` prints; `None` for a BSON Date outside
+/// JavaScript's range, which the Node driver reads as an Invalid Date (`null` in JSON).
+pub(crate) fn iso(at: DateTime) -> Option<String> {
+    let ms = at.timestamp_millis();
+    (-date::MAX_MILLIS..=date::MAX_MILLIS)
+        .contains(&ms)
+        .then(|| date::format_iso(ms))
 }
 
 #[cfg(test)]
@@ -226,5 +217,66 @@ mod tests {
             json(Bson::DateTime(DateTime::from_millis(-1))),
             json!("1969-12-31T23:59:59.999Z")
         );
+    }
+
+    /// Dates read as `toISOString` prints them over JavaScript's whole range (the time
+    /// crate's formatter, used before, panicked past year 9999); beyond it, as the Node
+    /// driver's Invalid Date reads in JSON.
+    #[test]
+    fn dates_read_over_javascripts_range() {
+        let read = |ms| json(Bson::DateTime(DateTime::from_millis(ms)));
+        assert_eq!(
+            read(253_402_300_800_000),
+            json!("+010000-01-01T00:00:00.000Z")
+        );
+        assert_eq!(read(date::MAX_MILLIS), json!("+275760-09-13T00:00:00.000Z"));
+        assert_eq!(
+            read(-date::MAX_MILLIS),
+            json!("-271821-04-20T00:00:00.000Z")
+        );
+        assert_eq!(read(date::MAX_MILLIS + 1), Value::Null);
+        assert_eq!(read(i64::MIN), Value::Null);
+    }
+
+    /// What the model casts a Date to (`toISOString`) is stored as a BSON Date, and reads
+    /// back as the same string. Strict RFC 3339 (the parser before) refused the
+    /// extended years `toISOString` prints outside 0-9999 and stored them as strings.
+    #[test]
+    fn every_date_the_model_casts_is_stored_as_a_date() {
+        let schema = schema();
+        for ms in [
+            0,
+            -1,
+            1_704_164_645_678,
+            253_402_300_800_000,
+            -62_198_755_200_000,
+        ] {
+            let cast = date::format_iso(ms);
+            let bson = at_path(&json!(cast), "paidAt", &schema);
+            assert_eq!(bson, Bson::DateTime(DateTime::from_millis(ms)), "{cast}");
+            assert_eq!(json(bson), json!(cast));
+        }
+    }
+
+    /// The Date path reads strings as the model does (V8's lenient ISO form). Only strings
+    /// in `toISOString` form reach it from the registry (documents and filter values are cast
+    /// first), but these are the forms whose fate changed with the parser: date-only and
+    /// minute-precision forms and offsets without a colon are Dates now, RFC 3339's other
+    /// separators and leap seconds are kept as strings.
+    #[test]
+    fn date_strings_are_read_as_the_model_reads_them() {
+        let schema = schema();
+        let stored = |s: &str| at_path(&json!(s), "paidAt", &schema);
+        for (s, ms) in [
+            ("2024-01-02", 1_704_153_600_000),
+            ("2024-01-02T03:04Z", 1_704_164_640_000),
+            ("2024-01-02T03:04:05+0100", 1_704_161_045_000),
+            ("+010000-01-01T00:00:00.000Z", 253_402_300_800_000),
+        ] {
+            assert_eq!(stored(s), Bson::DateTime(DateTime::from_millis(ms)), "{s}");
+        }
+        for s in ["2024-01-02x03:04:05Z", "2016-12-31T23:59:60Z"] {
+            assert_eq!(stored(s), Bson::String(s.to_owned()), "{s}");
+        }
     }
 }

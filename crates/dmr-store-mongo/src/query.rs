@@ -103,7 +103,8 @@ fn condition(cond: &Cond, path: &str, schema: &Schema) -> (&'static str, Bson) {
             "$regex",
             Bson::RegularExpression(mongodb::bson::Regex {
                 pattern: p.source().to_owned(),
-                options: sorted_options(p.options()),
+                // Sorted, as BSON requires: `Pattern` keeps them so.
+                options: p.options().to_owned(),
             }),
         ),
         Cond::Not(inner) => ("$not", Bson::Document(conditions(inner, path, schema))),
@@ -114,13 +115,6 @@ fn condition(cond: &Cond, path: &str, schema: &Schema) -> (&'static str, Bson) {
             ("$elemMatch", Bson::Document(conditions(cs, path, schema)))
         }
     }
-}
-
-/// BSON requires a regular expression's options in alphabetical order.
-fn sorted_options(options: &str) -> String {
-    let mut chars: Vec<char> = options.chars().collect();
-    chars.sort_unstable();
-    chars.into_iter().collect()
 }
 
 /// The sort document, `_id` last as a tie-breaker so pages never overlap or skip (MongoDB

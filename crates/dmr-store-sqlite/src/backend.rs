@@ -189,5 +189,5 @@ impl Backend for SqliteBackend {
 }
 
 fn now_iso() -> String {
-    dmr_store::iso_millis(std::time::SystemTime::now())
+    dmr_model::date::format_system_time(std::time::SystemTime::now())
 }

@@ -3,7 +3,6 @@
 //! crates and all pass the same conformance suite (each runs it in `tests/conformance.rs`).
 
 mod error;
-mod iso;
 mod spec;
 mod tenant;
 mod traits;
@@ -16,7 +15,6 @@ mod conformance_api_keys;
 mod conformance_documents;
 
 pub use error::StoreError;
-pub use iso::iso_millis;
 pub use spec::{
     ApiKeyRecord, CollectionSpec, EnsuredCollection, FindQuery, IndexFailure, PoolStats, Stored,
     TenantRecord, WriteOutcome,

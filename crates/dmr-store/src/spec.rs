@@ -80,7 +80,7 @@ pub struct ApiKeyRecord {
     #[serde(skip)]
     pub hash: String,
     pub label: Option<String>,
-    /// `iso_millis`.
+    /// `dmr_model::date::format_system_time`.
     pub created_at: String,
 }
 

@@ -3,7 +3,7 @@ use std::time::SystemTime;
 
 use axum::Json;
 use axum::extract::State;
-use dmr_store::iso_millis;
+use dmr_model::date::format_system_time;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -148,7 +148,7 @@ pub enum Healthy {
 pub async fn health(State(state): State<AppState>) -> Json<Liveness> {
     Json(Liveness {
         status: Healthy::Healthy,
-        timestamp: iso_millis(SystemTime::now()),
+        timestamp: format_system_time(SystemTime::now()),
         uptime: state.info.started.elapsed().as_secs_f64(),
         environment: state.info.environment.clone(),
         pid: state.info.pid,

@@ -8,11 +8,11 @@ mod text;
 #[cfg(test)]
 mod tests;
 
+use dmr_model::Pattern;
 use serde_json::Value;
 
 use crate::error::QueryError;
 use crate::limits::Limits;
-use crate::pattern::Pattern;
 
 /// A parsed filter. A top-level object with several keys is an `And` of one
 /// node per key; `{}` is `All`.

@@ -1,11 +1,11 @@
 //! From a MongoDB query document to a [`Filter`].
 
+use dmr_model::Pattern;
 use serde_json::{Map, Value};
 
 use super::{Cond, ElemMatch, Filter};
 use crate::error::QueryError;
 use crate::limits::{Budget, Limits};
-use crate::pattern::Pattern;
 use crate::{literal, operators, path};
 
 pub(super) fn parse(v: &Value, limits: &Limits) -> Result<Filter, QueryError> {
@@ -299,6 +299,10 @@ impl Parser {
     }
 }
 
+/// Bound on a `$regex`'s compiled program: a hostile pattern cannot take megabytes per
+/// query.
+const REGEX_SIZE_LIMIT: usize = 1 << 20;
+
 fn regex_cond(source: &Value, options: Option<&Value>, at: &str) -> Result<Pattern, QueryError> {
     let Value::String(source) = source else {
         return Err(QueryError::invalid(at, "$regex needs a string"));
@@ -308,10 +312,8 @@ fn regex_cond(source: &Value, options: Option<&Value>, at: &str) -> Result<Patte
         Some(Value::String(s)) => s,
         Some(_) => return Err(QueryError::invalid(at, "$options needs a string")),
     };
-    Pattern::new(source, options).map_err(|e| match e {
-        QueryError::Invalid { reason, .. } => QueryError::invalid(at, reason),
-        other => other,
-    })
+    Pattern::with_options(source, options, REGEX_SIZE_LIMIT)
+        .map_err(|e| QueryError::invalid(at, e.to_string()))
 }
 
 fn size(operand: &Value, at: &str) -> Result<usize, QueryError> {

@@ -349,16 +349,29 @@ fn regex_errors() {
 }
 
 #[test]
-fn patterns_compare_by_source_and_options() {
+fn regex_errors_name_the_path_and_the_reason() {
+    let e = |f| err(f).to_string();
     assert_eq!(
-        Pattern::new("a", "mi").unwrap(),
-        Pattern::new("a", "im").unwrap()
+        e(json!({"a": {"$regex": "ab(c"}})),
+        "a: invalid regular expression: error: unclosed group"
     );
-    assert_ne!(
-        Pattern::new("a", "i").unwrap(),
-        Pattern::new("a", "").unwrap()
+    assert_eq!(
+        e(json!({"a": {"$regex": "a", "$options": "ig"}})),
+        "a: unsupported regex option 'g' (use i, m, s, x)"
     );
-    assert_eq!(Pattern::new("a", "ii").unwrap().options(), "i");
+    assert_eq!(
+        e(json!({"a": {"$regex": "\\w{10000}"}})),
+        "a: invalid regular expression: Compiled regex exceeds size limit of 1048576 bytes."
+    );
+}
+
+#[test]
+fn regex_filters_compare_by_source_and_options() {
+    let regex = |options| parse(json!({"a": {"$regex": "a", "$options": options}}));
+    assert_eq!(regex("mi"), regex("im"));
+    assert_eq!(regex("ii"), regex("i"));
+    assert_ne!(regex("i"), regex(""));
+    assert_eq!(regex(""), parse(json!({"a": {"$regex": "a"}})));
 }
 
 // ---- $size / $all ----

@@ -32,7 +32,9 @@ fn timestamp(out: &mut Writer<'_>) -> fmt::Result {
     SECOND.with(|second| {
         let mut second = second.borrow_mut();
         if second.0 != secs {
-            let full = dmr_store::iso_millis(UNIX_EPOCH + std::time::Duration::from_secs(secs));
+            let full = dmr_model::date::format_system_time(
+                UNIX_EPOCH + std::time::Duration::from_secs(secs),
+            );
             second.1 = full.get(..19).unwrap_or_default().to_owned();
             second.0 = secs;
         }

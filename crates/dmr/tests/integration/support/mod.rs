@@ -9,5 +9,5 @@ pub use server::TestServer;
 
 /// Now, as the registry writes dates.
 pub fn now_iso() -> String {
-    dmr_store::iso_millis(std::time::SystemTime::now())
+    dmr_model::date::format_system_time(std::time::SystemTime::now())
 }
