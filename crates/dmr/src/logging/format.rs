@@ -78,9 +78,9 @@ fn push_f64(out: &mut impl Write, x: f64) -> fmt::Result {
                 b'0' + (fraction / 10 % 10) as u8,
                 b'0' + (fraction % 10) as u8,
             ];
-            let end = if fraction % 100 == 0 {
+            let end = if fraction.is_multiple_of(100) {
                 2
-            } else if fraction % 10 == 0 {
+            } else if fraction.is_multiple_of(10) {
                 3
             } else {
                 4
