@@ -19,7 +19,8 @@ pub struct L1Cache<K, V> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct L1Stats {
     pub size: u64,
     pub max_size: u64,

@@ -78,12 +78,14 @@ pub enum BackplaneEvent {
 
 /// Counters and state of the tier, for stats and health.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TierStats {
     /// Reported by the stats' L2 section itself (which also has it without a tier), so
     /// not serialised here: flattened into that section, it would appear twice.
     #[serde(skip_serializing)]
     pub connected: bool,
+    /// Circuit breaker state: `closed` or `open`.
     pub breaker: &'static str,
     pub hits: u64,
     pub misses: u64,

@@ -51,11 +51,14 @@ impl OpenTenant {
 
 /// One tenant's entry in `/api/models/stats`, named as the seed names it.
 #[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ConnectionInfo {
     pub tenant_id: String,
     pub database_name: String,
+    /// `connected` or `disconnected`.
     pub ready_state_string: &'static str,
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub last_used: String,
     /// Milliseconds since last use.
     pub idle_time: u64,

@@ -68,7 +68,8 @@ impl Latency {
 }
 
 #[derive(Debug, Clone, Copy, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct LatencyStats {
     pub samples: u64,
     pub avg_ms: f64,
@@ -77,6 +78,8 @@ pub struct LatencyStats {
 
 /// Latency per layer (L2's own Redis round trips are in `cache.l2`).
 #[derive(Debug, Clone, Copy, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct LatencySection {
     /// Sampled L1 hits.
     pub l1: LatencyStats,
@@ -113,6 +116,8 @@ impl Drop for ActiveLock<'_> {
 
 /// `GET /api/models/stats`, with the seed's field names (extra fields are additions).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct StatsReport {
     pub registry: RegistrySection,
     pub cache: CacheSection,
@@ -121,10 +126,12 @@ pub struct StatsReport {
 }
 
 #[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RegistrySection {
     pub registered_schemas: usize,
     pub schemas: Vec<String>,
+    /// Compiles in flight.
     pub active_locks: u64,
     pub cache_hits: CacheHits,
     pub cache_misses: u64,
@@ -136,23 +143,30 @@ pub struct RegistrySection {
     pub fleet_waits: u64,
     pub fail_safe_served: u64,
     pub latency: LatencySection,
+    /// The engine: `sqlite` or `mongodb`.
     pub backend: &'static str,
 }
 
 #[derive(Debug, Clone, Copy, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CacheHits {
     pub l1: u64,
     pub l2: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CacheSection {
     pub l1: L1Stats,
     pub l2: L2Section,
 }
 
+/// The shared tier (Redis); the counters after `status` appear when it is configured.
 #[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct L2Section {
     pub enabled: bool,
     pub connected: bool,
@@ -163,7 +177,8 @@ pub struct L2Section {
 }
 
 #[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ConnectionsSection {
     pub total_connections: usize,
     pub max_open: usize,
@@ -175,7 +190,8 @@ pub struct ConnectionsSection {
 }
 
 #[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct BackplaneSection {
     pub enabled: bool,
     pub sent: u64,

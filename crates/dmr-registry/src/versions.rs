@@ -19,7 +19,10 @@ pub trait ModelSource: Send + Sync + 'static {
     async fn load(&self) -> Result<ModelSet, Vec<String>>;
 }
 
+/// What a reload changed, model by model.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct ReloadReport {
     pub added: Vec<String>,
     pub removed: Vec<String>,
@@ -27,7 +30,10 @@ pub struct ReloadReport {
     pub unchanged: Vec<String>,
 }
 
+/// A model whose fingerprint changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct VersionChange {
     pub model: String,
     pub from: String,

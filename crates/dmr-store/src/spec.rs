@@ -51,7 +51,12 @@ pub struct EnsuredCollection {
     pub failed: Vec<IndexFailure>,
 }
 
+/// An index the store refused; the model is served without it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+// Closed, so that its OpenAPI schema is too. It is read back only from the L2 descriptors
+// the registry writes itself, where an unreadable entry is a miss.
+#[serde(deny_unknown_fields)]
 pub struct IndexFailure {
     pub index: String,
     pub reason: String,
@@ -86,7 +91,8 @@ pub struct ApiKeyRecord {
 
 /// A connection pool's occupancy, for stats and health.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PoolStats {
     pub in_use: usize,
     pub idle: usize,

@@ -14,7 +14,6 @@ use utoipa::ToSchema;
 
 use crate::error::{ApiError, ErrorDetail};
 use crate::extract::{Tenant, TenantModel, check_model_name, json_body};
-use crate::openapi::reports;
 use crate::openapi::responses::{BadRequest, NotFound, ServiceUnavailable, UnprocessableEntity};
 use crate::routes::paths;
 use crate::state::AppState;
@@ -59,7 +58,6 @@ pub async fn schemas(State(state): State<AppState>) -> Response {
 pub struct Reloaded {
     #[schema(example = "Schemas reloaded")]
     message: &'static str,
-    #[schema(value_type = reports::ReloadReport)]
     report: dmr_registry::ReloadReport,
 }
 
@@ -159,7 +157,6 @@ pub struct ModelAnswer<'a> {
     /// Index names ensured on the tenant's collection.
     indexes: &'a [String],
     /// Indexes the store refused; the model is served without them.
-    #[schema(value_type = Vec<reports::IndexFailure>)]
     index_errors: &'a [IndexFailure],
 }
 

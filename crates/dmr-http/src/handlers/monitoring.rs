@@ -5,16 +5,18 @@ use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use dmr_registry::{HealthReport, HealthStatus, StatsReport};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::handlers::info::{self, Authentication};
 use crate::metrics::HttpSummary;
-use crate::openapi::reports;
 use crate::openapi::responses::NotFound;
 use crate::routes::paths;
 use crate::state::AppState;
 
-/// The registry's report plus the HTTP counters, serialised in one pass.
-#[derive(Serialize)]
+/// `GET /api/models/stats`: the registry's report plus the HTTP counters, serialised in
+/// one pass.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 struct StatsAnswer {
     #[serde(flatten)]
     report: StatsReport,
@@ -26,7 +28,7 @@ struct StatsAnswer {
     get,
     path = paths::STATS,
     tag = "monitoring",
-    responses((status = 200, description = "The statistics.", body = reports::StatsReport)),
+    responses((status = 200, description = "The statistics.", body = StatsAnswer)),
 )]
 pub async fn stats(State(state): State<AppState>) -> Response {
     let report = state.registry.stats().await;
@@ -61,11 +63,15 @@ pub async fn metrics(State(state): State<AppState>, method: Method, uri: Uri) ->
         .into_response()
 }
 
-/// The registry's health plus whether API keys are checked.
-#[derive(Serialize)]
+/// `GET /api/models/health`: the registry's health plus whether API keys are checked.
+/// Healthy or degraded (L2 unavailable: served from L1 and the store) is 200, unhealthy
+/// (the store does not answer) 503.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 struct HealthAnswer {
     #[serde(flatten)]
     report: HealthReport,
+    /// Whether API keys are checked (`disabled`: no `ADMIN_API_KEY`, development only).
     authentication: Authentication,
 }
 
@@ -77,9 +83,9 @@ struct HealthAnswer {
     tag = "monitoring",
     responses(
         (status = 200, description = "Healthy, or degraded (L2 unavailable: served from L1 \
-            and the store).", body = reports::HealthReport),
+            and the store).", body = HealthAnswer),
         (status = 503, description = "Unhealthy: the store does not answer.",
-            body = reports::HealthReport),
+            body = HealthAnswer),
     ),
 )]
 pub async fn health(State(state): State<AppState>) -> Response {

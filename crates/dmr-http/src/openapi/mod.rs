@@ -7,9 +7,9 @@
 //! routes.
 
 pub(crate) mod error_codes;
+mod flatten;
 pub(crate) mod params;
 pub(crate) mod query;
-pub(crate) mod reports;
 pub(crate) mod responses;
 pub(crate) mod schemas;
 
@@ -66,11 +66,12 @@ pub const API_KEY: &str = "apiKey";
 )]
 pub struct ApiDoc;
 
-/// Completes the document the router collected: the reusable error responses, the
-/// security schemes, and the responses every route owes to a layer rather than to its
-/// handler.
+/// Completes the document the router collected: flattening structs as the one closed
+/// object serde writes, the reusable error responses, the security schemes, and the
+/// responses every route owes to a layer rather than to its handler.
 pub fn finish(mut doc: openapi::OpenApi) -> openapi::OpenApi {
     let components = doc.components.get_or_insert_with(Default::default);
+    flatten::merge_flattened(&mut components.schemas);
     for (name, response) in responses::all() {
         components.responses.insert(name.to_owned(), response);
     }
