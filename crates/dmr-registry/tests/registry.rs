@@ -73,7 +73,11 @@ async fn an_unknown_model_provisions_nothing() {
         .await
         .unwrap_err();
     assert_eq!(error, RegistryError::ModelNotFound("Invoice".into()));
-    assert!(!dir.path().join("tenant_acme.sqlite3").exists());
+    assert!(!dmr_store_sqlite::tenant_file(dir.path(), &tenant("acme")).exists());
+    assert!(
+        !dir.path().join("tenants").exists(),
+        "no bucket made either"
+    );
     assert_eq!(registry.stats().await.connections.total_connections, 0);
 }
 
@@ -81,7 +85,9 @@ async fn an_unknown_model_provisions_nothing() {
 async fn one_failing_model_does_not_fail_the_others() {
     let (registry, dir) = registry(100).await;
     // An index named `orders` takes the name the Order collection's table needs.
-    let db = rusqlite::Connection::open(dir.path().join("tenant_acme.sqlite3")).unwrap();
+    let path = dmr_store_sqlite::tenant_file(dir.path(), &tenant("acme"));
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let db = rusqlite::Connection::open(path).unwrap();
     db.execute_batch("CREATE TABLE squatter (a); CREATE INDEX orders ON squatter (a);")
         .unwrap();
     drop(db);

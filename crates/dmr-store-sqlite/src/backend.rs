@@ -1,4 +1,4 @@
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,6 +12,7 @@ use crate::pool::{Pool, internal, run_blocking};
 use crate::tenant_store::SqliteTenantStore;
 
 const CONTROL_FILE: &str = "_control.sqlite3";
+const TENANTS_DIR: &str = "tenants";
 
 const CONTROL_SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS tenants (
@@ -65,11 +66,42 @@ impl SqliteBackend {
         Ok(Self { config, control })
     }
 
-    fn tenant_path(&self, tenant: &TenantId) -> PathBuf {
-        self.config
-            .data_dir
-            .join(format!("{}.sqlite3", tenant.database_name()))
+    /// The tenant's file, its bucket directory created: the flat file of a tenant created
+    /// before buckets where one exists, else the bucketed one.
+    async fn tenant_file(&self, tenant: &TenantId) -> Result<PathBuf, StoreError> {
+        let flat = flat_tenant_file(&self.config.data_dir, tenant);
+        let bucketed = tenant_file(&self.config.data_dir, tenant);
+        run_blocking(move || {
+            if flat.exists() {
+                return Ok(flat);
+            }
+            let bucket = bucketed.parent().expect("a bucketed file has a directory");
+            std::fs::create_dir_all(bucket).map_err(|e| {
+                StoreError::Unavailable(format!("cannot create {}: {e}", bucket.display()))
+            })?;
+            Ok(bucketed)
+        })
+        .await?
     }
+}
+
+/// Where a tenant's file is: `tenants/<b>/tenant_<id>.sqlite3` under the data directory,
+/// `<b>` the first byte of the SHA-256 of the tenant id in hex (`printf %s <id> |
+/// sha256sum | cut -c1-2`). 256 directories keep each one small (100,000 tenants are ~390
+/// files each) where one flat directory is slow to list and to back up.
+pub fn tenant_file(data_dir: &Path, tenant: &TenantId) -> PathBuf {
+    use sha2::Digest;
+    let first = sha2::Sha256::digest(tenant.as_str().as_bytes())[0];
+    data_dir
+        .join(TENANTS_DIR)
+        .join(format!("{first:02x}"))
+        .join(format!("{}.sqlite3", tenant.database_name()))
+}
+
+/// The layout before buckets: every tenant file at the top of the data directory. Still
+/// read where such a file exists; new tenants never get one.
+fn flat_tenant_file(data_dir: &Path, tenant: &TenantId) -> PathBuf {
+    data_dir.join(format!("{}.sqlite3", tenant.database_name()))
 }
 
 #[async_trait]
@@ -114,7 +146,7 @@ impl Backend for SqliteBackend {
 
     async fn open_tenant(&self, tenant: &TenantId) -> Result<Arc<dyn TenantStore>, StoreError> {
         let pool = Pool::open(
-            self.tenant_path(tenant),
+            self.tenant_file(tenant).await?,
             self.config.pool_size,
             self.config.busy_timeout,
         )

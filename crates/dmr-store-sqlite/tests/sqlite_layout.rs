@@ -57,7 +57,13 @@ async fn one_wal_file_per_tenant_with_planner_usable_indexes() {
     store.ensure_collection(&spec()).await.unwrap();
 
     assert!(dir.path().join("_control.sqlite3").exists());
-    let db = rusqlite::Connection::open(dir.path().join("tenant_acme.sqlite3")).unwrap();
+    let path = dmr_store_sqlite::tenant_file(dir.path(), &tenant);
+    // `printf %s acme | sha256sum` starts with 82: the bucket an operator computes.
+    assert_eq!(
+        path.strip_prefix(dir.path()).unwrap(),
+        std::path::Path::new("tenants/82/tenant_acme.sqlite3")
+    );
+    let db = rusqlite::Connection::open(&path).unwrap();
     let mode: String = db
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
@@ -205,4 +211,39 @@ async fn a_control_database_without_the_key_table_is_upgraded_in_place() {
     backend.insert_api_key(&key).await.unwrap();
     assert_eq!(backend.find_api_key(&key.hash).await.unwrap(), Some(key));
     backend.close().await;
+}
+
+#[tokio::test]
+async fn a_tenant_file_of_the_flat_layout_is_still_used_and_new_tenants_get_buckets() {
+    let (backend, dir) = backend(2).await;
+    // A tenant from before buckets: its file at the top of the data directory.
+    let old = TenantId::parse("legacy").unwrap();
+    let flat = dir.path().join("tenant_legacy.sqlite3");
+    rusqlite::Connection::open(&flat)
+        .unwrap()
+        .execute_batch("CREATE TABLE marker (a)")
+        .unwrap();
+    backend.provision_tenant(&old).await.unwrap();
+    let store = backend.open_tenant(&old).await.unwrap();
+    store.ensure_collection(&spec()).await.unwrap();
+    let tables: Vec<String> = rusqlite::Connection::open(&flat)
+        .unwrap()
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(tables.contains(&"marker".to_owned()), "{tables:?}");
+    assert!(
+        tables.len() > 1,
+        "the collection went into the flat file: {tables:?}"
+    );
+    assert!(!dmr_store_sqlite::tenant_file(dir.path(), &old).exists());
+
+    let new = TenantId::parse("fresh").unwrap();
+    backend.provision_tenant(&new).await.unwrap();
+    backend.open_tenant(&new).await.unwrap();
+    assert!(dmr_store_sqlite::tenant_file(dir.path(), &new).exists());
+    assert!(!dir.path().join("tenant_fresh.sqlite3").exists());
 }

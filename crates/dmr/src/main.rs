@@ -5,6 +5,7 @@ use clap::Parser;
 
 mod cli;
 mod config;
+mod fd_budget;
 mod logging;
 mod model_files;
 mod models_command;

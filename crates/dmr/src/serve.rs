@@ -26,6 +26,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     // are in flight must drain them, not kill the process (the default action).
     let shutdown = ShutdownSignals::install().context("cannot install the signal handlers")?;
     log_settings(&config);
+    crate::fd_budget::ensure(&config);
     let shared = start_shared_tier(&config)?;
 
     let models = model_files::load(&config.models_dir).context("cannot load the model files")?;

@@ -416,7 +416,7 @@ async fn fifty_concurrent_increments_lose_nothing() {
 async fn an_indexed_query_uses_the_models_index() {
     let server = TestServer::start().await;
     server.send(Method::POST, USERS, Some(user(1))).await;
-    let db = rusqlite::Connection::open(server.data_dir().join("tenant_acme.sqlite3")).unwrap();
+    let db = rusqlite::Connection::open(server.tenant_file("acme")).unwrap();
     let plan: String = db
         .query_row(
             "EXPLAIN QUERY PLAN SELECT json(doc) FROM users WHERE jsonb_extract(doc, '$.\"email\"') = ?1 ORDER BY rowid",
@@ -468,7 +468,7 @@ async fn a_slow_request_is_a_408_and_a_huge_filter_a_400() {
 
     // Hold the tenant file's write lock: the compile waits on it past the request timeout.
     std::fs::create_dir_all(server.data_dir()).unwrap();
-    let lock = rusqlite::Connection::open(server.data_dir().join("tenant_slow.sqlite3")).unwrap();
+    let lock = rusqlite::Connection::open(server.tenant_file("slow")).unwrap();
     lock.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
         .unwrap();
     lock.execute_batch("BEGIN IMMEDIATE").unwrap();

@@ -525,8 +525,7 @@ async fn an_oversized_body_is_a_413_in_the_seed_shape() {
 /// Holds a tenant's database write lock: its requests wait (as on a slow store) until the
 /// returned connection is dropped.
 fn hold_write_lock(server: &TestServer, tenant: &str) -> rusqlite::Connection {
-    std::fs::create_dir_all(server.data_dir()).unwrap();
-    let path = server.data_dir().join(format!("tenant_{tenant}.sqlite3"));
+    let path = server.tenant_file(tenant);
     let lock = rusqlite::Connection::open(path).unwrap();
     lock.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
         .unwrap();

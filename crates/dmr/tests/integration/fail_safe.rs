@@ -31,7 +31,7 @@ async fn the_last_good_compile_serves_while_the_store_is_unreachable() {
     }
 
     // Now the file is locked by someone else: opening it again fails.
-    let path = server.data_dir().join("tenant_flaky.sqlite3");
+    let path = server.tenant_file("flaky");
     let lock = rusqlite::Connection::open(&path).unwrap();
     lock.query_row("PRAGMA journal_mode = DELETE", [], |_| Ok(()))
         .unwrap();
@@ -46,7 +46,7 @@ async fn the_last_good_compile_serves_while_the_store_is_unreachable() {
     assert!(server.logged("serving the last good compiled model").await);
 
     // A tenant with no good compile yet gets the store's 503.
-    let other = server.data_dir().join("tenant_never.sqlite3");
+    let other = server.tenant_file("never");
     let other_lock = rusqlite::Connection::open(&other).unwrap();
     other_lock
         .query_row("PRAGMA journal_mode = DELETE", [], |_| Ok(()))

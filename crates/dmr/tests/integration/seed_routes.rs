@@ -85,7 +85,7 @@ async fn tenant_models_compile_into_a_tenant_database_with_indexes() {
     assert_eq!(body["databaseName"], "tenant_acme");
 
     // The tenant's own file, with one table per collection and the model's indexes.
-    let db = rusqlite::Connection::open(server.data_dir().join("tenant_acme.sqlite3")).unwrap();
+    let db = rusqlite::Connection::open(server.tenant_file("acme")).unwrap();
     let tables: Vec<String> = db
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '%$text%' ORDER BY name")
         .unwrap()
@@ -116,7 +116,7 @@ async fn unique_indexes_are_enforced_by_the_tenant_database() {
     let server = TestServer::start().await;
     let (status, _) = server.get("/api/models/acme/User").await;
     assert_eq!(status, StatusCode::OK);
-    let db = rusqlite::Connection::open(server.data_dir().join("tenant_acme.sqlite3")).unwrap();
+    let db = rusqlite::Connection::open(server.tenant_file("acme")).unwrap();
     let insert = "INSERT INTO users (_id, doc) VALUES (?1, jsonb(?2))";
     db.execute(insert, ["a", r#"{"email":"x@y.z","username":"a"}"#])
         .unwrap();
@@ -152,7 +152,7 @@ async fn test_operations_count_find_one_and_find_first_ten() {
     assert_eq!(body["result"], Value::Null);
 
     // Documents written straight into the tenant's file are what the operations read.
-    let db = rusqlite::Connection::open(server.data_dir().join("tenant_shop.sqlite3")).unwrap();
+    let db = rusqlite::Connection::open(server.tenant_file("shop")).unwrap();
     for i in 0..12 {
         db.execute(
             "INSERT INTO products (_id, doc) VALUES (?1, jsonb(?2))",

@@ -14,9 +14,7 @@ const IN_FLIGHT: usize = 50;
 
 /// Creates the tenant's database file and takes its write lock.
 fn lock_tenant_file(server: &TestServer, tenant: &str) -> rusqlite::Connection {
-    std::fs::create_dir_all(server.data_dir()).unwrap();
-    let db = rusqlite::Connection::open(server.data_dir().join(format!("tenant_{tenant}.sqlite3")))
-        .unwrap();
+    let db = rusqlite::Connection::open(server.tenant_file(tenant)).unwrap();
     db.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
         .unwrap();
     db.execute_batch("BEGIN IMMEDIATE").unwrap();

@@ -88,3 +88,49 @@ async fn a_port_in_use_is_named() {
         "{text}"
     );
 }
+
+/// The soft limit of the process, from /proc.
+fn soft_open_file_limit(pid: i32) -> u64 {
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .unwrap();
+    line.split_whitespace().nth(3).unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn the_open_file_limit_is_raised_for_the_settings_and_a_shortfall_is_named() {
+    // 4096 connections + 100 tenant stores x 9 + 64 = 5060: fits under the hard 8192.
+    let fits = TestServer::builder()
+        .open_file_limit(256, 8192)
+        .env("MAX_OPEN_TENANTS", "100")
+        .start()
+        .await;
+    assert_eq!(soft_open_file_limit(fits.pid()), 8192);
+    assert!(
+        fits.logged("open-file limit raised from 256 to 8192").await,
+        "{}",
+        fits.output()
+    );
+
+    // The defaults: 4096 + 1000 x 9 + 64 = 13160, past the hard 8192: raised as far as it
+    // goes, and a warning that names the numbers and the settings.
+    let short = TestServer::builder()
+        .open_file_limit(256, 8192)
+        .start()
+        .await;
+    assert_eq!(soft_open_file_limit(short.pid()), 8192);
+    assert!(
+        short.logged("may need 13160 open files").await,
+        "{}",
+        short.output()
+    );
+    assert!(
+        short.output().contains("MAX_OPEN_TENANTS"),
+        "{}",
+        short.output()
+    );
+    let (status, _) = short.get("/health").await;
+    assert_eq!(status, StatusCode::OK, "a shortfall still serves");
+}

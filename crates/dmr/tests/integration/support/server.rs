@@ -38,11 +38,19 @@ pub fn mongodb_run() -> bool {
 #[derive(Default)]
 pub struct Builder {
     env: Vec<(String, String)>,
+    /// `RLIMIT_NOFILE` (soft, hard) the process starts with.
+    open_file_limit: Option<(u64, u64)>,
 }
 
 impl Builder {
     pub fn env(mut self, name: &str, value: impl Into<String>) -> Self {
         self.env.push((name.to_owned(), value.into()));
+        self
+    }
+
+    /// Starts the process with this open-file limit, as a shell's `ulimit -n` would.
+    pub fn open_file_limit(mut self, soft: u64, hard: u64) -> Self {
+        self.open_file_limit = Some((soft, hard));
         self
     }
 
@@ -129,6 +137,23 @@ impl Builder {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
+        if let Some((soft, hard)) = self.open_file_limit {
+            let limit = libc::rlimit {
+                rlim_cur: soft,
+                rlim_max: hard,
+            };
+            // SAFETY: between fork and exec only setrlimit runs, which is
+            // async-signal-safe and touches no memory of the parent's.
+            unsafe {
+                command.pre_exec(move || {
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) == 0 {
+                        Ok(())
+                    } else {
+                        Err(std::io::Error::last_os_error())
+                    }
+                });
+            }
+        }
         command
     }
 }
@@ -296,16 +321,34 @@ impl TestServer {
         status.code()
     }
 
-    /// The files in DATA_DIR.
+    /// The names of the files in DATA_DIR and under it (tenant files are in bucket
+    /// directories).
     pub fn data_files(&self) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(self.data_dir())
-            .map(|entries| {
-                entries
-                    .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                    .collect()
-            })
-            .unwrap_or_default();
+        fn walk(dir: &Path, names: &mut Vec<String>) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for entry in entries {
+                let entry = entry.unwrap();
+                if entry.file_type().unwrap().is_dir() {
+                    walk(&entry.path(), names);
+                } else {
+                    names.push(entry.file_name().to_string_lossy().into_owned());
+                }
+            }
+        }
+        let mut names = Vec::new();
+        walk(&self.data_dir(), &mut names);
         names.sort();
         names
+    }
+
+    /// Where the SQLite store keeps `tenant`'s file; its bucket directory is created, so
+    /// that a test may create the file before the server does.
+    pub fn tenant_file(&self, tenant: &str) -> PathBuf {
+        let tenant = dmr_store::TenantId::parse(tenant).unwrap();
+        let path = dmr_store_sqlite::tenant_file(&self.data_dir(), &tenant);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        path
     }
 }
