@@ -10,7 +10,9 @@ use async_trait::async_trait;
 use dmr_registry::{
     AccessConfig, AccessControl, Credential, Denial, RegistryError, Requirement, Verdict,
 };
-use dmr_store::{ApiKeyRecord, Backend, StoreError, TenantId, TenantRecord, TenantStore};
+use dmr_store::{
+    ApiKeyRecord, Backend, SchemaVersion, StoreError, TenantId, TenantRecord, TenantStore,
+};
 use dmr_store_sqlite::{SqliteBackend, SqliteConfig};
 use serde_json::Value;
 
@@ -80,6 +82,12 @@ impl Backend for Counting {
         self.inner
             .record_schema_version(model, fingerprint, definition)
             .await
+    }
+    async fn schema_versions(&self, model: &str) -> Result<Vec<SchemaVersion>, StoreError> {
+        self.inner.schema_versions(model).await
+    }
+    async fn schema_models(&self) -> Result<Vec<String>, StoreError> {
+        self.inner.schema_models().await
     }
     async fn insert_api_key(&self, record: &ApiKeyRecord) -> Result<(), StoreError> {
         self.inner.insert_api_key(record).await

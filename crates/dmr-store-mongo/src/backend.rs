@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use dmr_store::{
-    ApiKeyRecord, Backend, PoolStats, StoreError, TenantId, TenantRecord, TenantStore,
+    ApiKeyRecord, Backend, PoolStats, SchemaVersion, StoreError, TenantId, TenantRecord,
+    TenantStore,
 };
 use futures_util::TryStreamExt;
 use mongodb::bson::{DateTime, Document, doc};
@@ -131,6 +132,53 @@ impl MongoBackend {
         self.control.collection(API_KEYS)
     }
 
+    fn schema_versions_collection(&self) -> Collection<Document> {
+        self.control.collection(SCHEMA_VERSIONS)
+    }
+
+    /// The highest version number recorded for `model`; 0 for none.
+    async fn highest_version(&self, model: &str) -> Result<u32, StoreError> {
+        let highest = self
+            .schema_versions_collection()
+            .find_one(doc! { "model": model, "version": { "$exists": true } })
+            .sort(doc! { "version": -1 })
+            .await
+            .map_err(|e| store_error(&e, SCHEMA_VERSIONS))?;
+        Ok(highest
+            .and_then(|d| d.get("version").and_then(bson_u32))
+            .unwrap_or(0))
+    }
+
+    /// Versions recorded before they were numbered: numbered per model in the order they
+    /// were recorded, after any already numbered. Idempotent; run before the unique index
+    /// on (model, version) is built.
+    async fn number_schema_versions(&self) -> Result<(), StoreError> {
+        let unnumbered: Vec<Document> = self
+            .schema_versions_collection()
+            .find(doc! { "version": { "$exists": false } })
+            .sort(doc! { "recordedAt": 1, "_id": 1 })
+            .await
+            .map_err(|e| store_error(&e, SCHEMA_VERSIONS))?
+            .try_collect()
+            .await
+            .map_err(|e| store_error(&e, SCHEMA_VERSIONS))?;
+        for old in unnumbered {
+            let (Some(id), Some(model)) = (old.get("_id").cloned(), old.get_str("model").ok())
+            else {
+                continue;
+            };
+            let next = self.highest_version(model).await? + 1;
+            self.schema_versions_collection()
+                .update_one(
+                    doc! { "_id": id, "version": { "$exists": false } },
+                    doc! { "$set": { "version": i64::from(next) } },
+                )
+                .await
+                .map_err(|e| store_error(&e, SCHEMA_VERSIONS))?;
+        }
+        Ok(())
+    }
+
     /// The control plane's own indexes, once per process (retried after a failure).
     async fn control_ready(&self) -> Result<(), StoreError> {
         self.monitor.fail_fast()?;
@@ -151,8 +199,23 @@ impl MongoBackend {
                             .build(),
                     ])
                     .await
+                    .map_err(|e| store_error(&e, API_KEYS))?;
+                self.number_schema_versions().await?;
+                // One number per version of a model, whichever instance records it.
+                let one_number = IndexOptions::builder()
+                    .name("model_1_version_1".to_owned())
+                    .unique(true)
+                    .build();
+                self.schema_versions_collection()
+                    .create_index(
+                        IndexModel::builder()
+                            .keys(doc! { "model": 1, "version": 1 })
+                            .options(one_number)
+                            .build(),
+                    )
+                    .await
                     .map(drop)
-                    .map_err(|e| store_error(&e, API_KEYS))
+                    .map_err(|e| store_error(&e, SCHEMA_VERSIONS))
             })
             .await
             .copied()
@@ -270,26 +333,69 @@ impl Backend for MongoBackend {
         fingerprint: &str,
         definition: &Value,
     ) -> Result<bool, StoreError> {
-        self.monitor.fail_fast()?;
-        let version = doc! {
-            "_id": format!("{model}:{fingerprint}"),
-            "model": model,
-            "fingerprint": fingerprint,
-            // As text: model files hold `$`-prefixed and dotted keys (`$generate`,
-            // `price.amount`), which field names handle badly on older servers.
-            "definition": definition.to_string(),
-            "recordedAt": DateTime::now(),
-        };
-        match self
-            .control
-            .collection::<Document>(SCHEMA_VERSIONS)
-            .insert_one(version)
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(e) if errors::code(&e) == Some(errors::DUPLICATE_KEY) => Ok(false),
-            Err(e) => Err(store_error(&e, SCHEMA_VERSIONS)),
+        self.control_ready().await?;
+        let id = format!("{model}:{fingerprint}");
+        // The next number is the highest plus one; a recorder on another instance that
+        // took it first makes the insert a duplicate of (model, version), and this one
+        // tries the number after.
+        for _ in 0..16 {
+            if self
+                .schema_versions_collection()
+                .find_one(doc! { "_id": &id })
+                .await
+                .map_err(|e| store_error(&e, SCHEMA_VERSIONS))?
+                .is_some()
+            {
+                return Ok(false);
+            }
+            let next = self.highest_version(model).await? + 1;
+            let version = doc! {
+                "_id": &id,
+                "model": model,
+                "fingerprint": fingerprint,
+                "version": i64::from(next),
+                // As text: model files hold `$`-prefixed and dotted keys (`$generate`,
+                // `price.amount`), which field names handle badly on older servers.
+                "definition": definition.to_string(),
+                "recordedAt": DateTime::now(),
+            };
+            match self.schema_versions_collection().insert_one(version).await {
+                Ok(_) => return Ok(true),
+                Err(e) if errors::code(&e) == Some(errors::DUPLICATE_KEY) => continue,
+                Err(e) => return Err(store_error(&e, SCHEMA_VERSIONS)),
+            }
         }
+        Err(StoreError::Internal(format!(
+            "could not number a new version of {model}: 16 concurrent recorders took every number tried"
+        )))
+    }
+
+    async fn schema_versions(&self, model: &str) -> Result<Vec<SchemaVersion>, StoreError> {
+        self.control_ready().await?;
+        let docs: Vec<Document> = self
+            .schema_versions_collection()
+            .find(doc! { "model": model })
+            .sort(doc! { "version": 1 })
+            .await
+            .map_err(|e| store_error(&e, SCHEMA_VERSIONS))?
+            .try_collect()
+            .await
+            .map_err(|e| store_error(&e, SCHEMA_VERSIONS))?;
+        docs.iter().map(schema_version).collect()
+    }
+
+    async fn schema_models(&self) -> Result<Vec<String>, StoreError> {
+        self.control_ready().await?;
+        let mut names: Vec<String> = self
+            .schema_versions_collection()
+            .distinct("model", doc! {})
+            .await
+            .map_err(|e| store_error(&e, SCHEMA_VERSIONS))?
+            .into_iter()
+            .filter_map(|name| name.as_str().map(str::to_owned))
+            .collect();
+        names.sort();
+        Ok(names)
     }
 
     async fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
@@ -418,4 +524,42 @@ mod tests {
         };
         assert!(!reason.contains("hunter2"), "{reason}");
     }
+}
+
+fn bson_u32(value: &mongodb::bson::Bson) -> Option<u32> {
+    match value {
+        mongodb::bson::Bson::Int32(n) => u32::try_from(*n).ok(),
+        mongodb::bson::Bson::Int64(n) => u32::try_from(*n).ok(),
+        mongodb::bson::Bson::Double(n) if n.fract() == 0.0 && *n >= 0.0 => Some(*n as u32),
+        _ => None,
+    }
+}
+
+/// A recorded version as the store trait returns it.
+fn schema_version(doc: &Document) -> Result<SchemaVersion, StoreError> {
+    let corrupt = |what: &str| {
+        StoreError::Internal(format!(
+            "schema version {:?} in the control database: {what}",
+            doc.get("_id")
+        ))
+    };
+    let text = |field: &str| {
+        doc.get_str(field)
+            .map(str::to_owned)
+            .map_err(|_| corrupt(&format!("no {field}")))
+    };
+    Ok(SchemaVersion {
+        model: text("model")?,
+        version: doc
+            .get("version")
+            .and_then(bson_u32)
+            .ok_or_else(|| corrupt("no version number"))?,
+        fingerprint: text("fingerprint")?,
+        definition: serde_json::from_str(&text("definition")?)
+            .map_err(|e| corrupt(&format!("definition is not JSON: {e}")))?,
+        accepted_at: doc
+            .get_datetime("recordedAt")
+            .map(|at| dmr_model::date::format_iso(at.timestamp_millis()))
+            .map_err(|_| corrupt("no recordedAt"))?,
+    })
 }

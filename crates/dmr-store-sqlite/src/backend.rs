@@ -3,7 +3,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use dmr_store::{ApiKeyRecord, Backend, StoreError, TenantId, TenantRecord, TenantStore};
+use dmr_store::{
+    ApiKeyRecord, Backend, SchemaVersion, StoreError, TenantId, TenantRecord, TenantStore,
+};
 use rusqlite::params;
 use serde_json::Value;
 
@@ -26,8 +28,33 @@ CREATE TABLE IF NOT EXISTS schema_versions (
     fingerprint TEXT NOT NULL,
     definition TEXT NOT NULL,
     registered_at TEXT NOT NULL,
+    version INTEGER,
     PRIMARY KEY (model, fingerprint)
 );";
+
+/// Control files written before versions were numbered: the column added, and the rows
+/// numbered in the order they were recorded. Idempotent.
+fn number_schema_versions(conn: &rusqlite::Connection) -> Result<(), StoreError> {
+    let has_version: bool = conn
+        .prepare("SELECT 1 FROM pragma_table_info('schema_versions') WHERE name = 'version'")
+        .and_then(|mut s| s.exists([]))
+        .map_err(internal)?;
+    if !has_version {
+        conn.execute_batch("ALTER TABLE schema_versions ADD COLUMN version INTEGER")
+            .map_err(internal)?;
+    }
+    conn.execute_batch(
+        "UPDATE schema_versions SET version = (
+             SELECT COUNT(*) FROM schema_versions AS earlier
+             WHERE earlier.model = schema_versions.model
+               AND (earlier.registered_at, earlier.rowid)
+                   <= (schema_versions.registered_at, schema_versions.rowid))
+         WHERE version IS NULL;
+         CREATE UNIQUE INDEX IF NOT EXISTS schema_versions_by_number
+             ON schema_versions (model, version);",
+    )
+    .map_err(internal)
+}
 
 #[derive(Debug, Clone)]
 pub struct SqliteConfig {
@@ -60,6 +87,7 @@ impl SqliteBackend {
         control
             .with_conn(|conn| {
                 conn.execute_batch(CONTROL_SCHEMA).map_err(internal)?;
+                number_schema_versions(conn)?;
                 conn.execute_batch(api_keys::SCHEMA).map_err(internal)
             })
             .await?;
@@ -170,13 +198,78 @@ impl Backend for SqliteBackend {
         );
         self.control
             .with_conn(move |conn| {
-                conn.execute(
-                    "INSERT INTO schema_versions (model, fingerprint, definition, registered_at)
-                     VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
-                    params![model, fingerprint, definition, now_iso()],
-                )
-                .map_err(internal)
-                .map(|inserted| inserted == 1)
+                // IMMEDIATE: the write lock before reading the highest number, so that
+                // two processes on one file cannot both take it.
+                let tx = conn
+                    .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                    .map_err(internal)?;
+                let inserted = tx
+                    .execute(
+                        "INSERT INTO schema_versions
+                             (model, fingerprint, definition, registered_at, version)
+                         SELECT ?1, ?2, ?3, ?4, COALESCE(MAX(version), 0) + 1
+                         FROM schema_versions WHERE model = ?1
+                         ON CONFLICT DO NOTHING",
+                        params![model, fingerprint, definition, now_iso()],
+                    )
+                    .map_err(internal)?;
+                tx.commit().map_err(internal)?;
+                Ok(inserted == 1)
+            })
+            .await
+    }
+
+    async fn schema_versions(&self, model: &str) -> Result<Vec<SchemaVersion>, StoreError> {
+        let model = model.to_owned();
+        self.control
+            .with_conn(move |conn| {
+                let mut statement = conn
+                    .prepare_cached(
+                        "SELECT version, fingerprint, definition, registered_at
+                         FROM schema_versions WHERE model = ?1 ORDER BY version",
+                    )
+                    .map_err(internal)?;
+                let rows = statement
+                    .query_map([&model], |row| {
+                        Ok((
+                            row.get::<_, u32>(0)?,
+                            row.get::<_, String>(1)?,
+                            row.get::<_, String>(2)?,
+                            row.get::<_, String>(3)?,
+                        ))
+                    })
+                    .map_err(internal)?;
+                rows.map(|row| {
+                    let (version, fingerprint, definition, accepted_at) = row.map_err(internal)?;
+                    Ok(SchemaVersion {
+                        model: model.clone(),
+                        version,
+                        fingerprint,
+                        definition: serde_json::from_str(&definition).map_err(|e| {
+                            StoreError::Internal(format!(
+                                "schema version {version} of {model}: stored definition is not JSON: {e}"
+                            ))
+                        })?,
+                        accepted_at,
+                    })
+                })
+                .collect()
+            })
+            .await
+    }
+
+    async fn schema_models(&self) -> Result<Vec<String>, StoreError> {
+        self.control
+            .with_conn(|conn| {
+                let mut statement = conn
+                    .prepare_cached("SELECT DISTINCT model FROM schema_versions ORDER BY model")
+                    .map_err(internal)?;
+                let names = statement
+                    .query_map([], |row| row.get(0))
+                    .map_err(internal)?
+                    .collect::<Result<Vec<String>, _>>()
+                    .map_err(internal);
+                names
             })
             .await
     }

@@ -247,3 +247,46 @@ async fn a_tenant_file_of_the_flat_layout_is_still_used_and_new_tenants_get_buck
     assert!(dmr_store_sqlite::tenant_file(dir.path(), &new).exists());
     assert!(!dir.path().join("tenant_fresh.sqlite3").exists());
 }
+
+#[tokio::test]
+async fn a_control_file_from_before_version_numbers_is_numbered_in_recorded_order() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let old = rusqlite::Connection::open(dir.path().join("_control.sqlite3")).unwrap();
+        old.execute_batch(
+            r#"CREATE TABLE schema_versions (
+                   model TEXT NOT NULL, fingerprint TEXT NOT NULL, definition TEXT NOT NULL,
+                   registered_at TEXT NOT NULL, PRIMARY KEY (model, fingerprint));
+               INSERT INTO schema_versions VALUES
+                   ('User', 'bbbb', '{"v":2}', '2026-02-01T00:00:00.000Z'),
+                   ('User', 'aaaa', '{"v":1}', '2026-01-01T00:00:00.000Z'),
+                   ('Order', 'cccc', '{"v":1}', '2026-03-01T00:00:00.000Z');"#,
+        )
+        .unwrap();
+    }
+    let backend = SqliteBackend::open(SqliteConfig {
+        data_dir: dir.path().to_path_buf(),
+        pool_size: 2,
+        busy_timeout: Duration::from_secs(5),
+    })
+    .await
+    .unwrap();
+    let users = backend.schema_versions("User").await.unwrap();
+    let numbered: Vec<(u32, &str)> = users
+        .iter()
+        .map(|v| (v.version, v.fingerprint.as_str()))
+        .collect();
+    assert_eq!(numbered, [(1, "aaaa"), (2, "bbbb")]);
+    // The next one recorded continues the numbering.
+    assert!(
+        backend
+            .record_schema_version("User", "dddd", &serde_json::json!({"v": 3}))
+            .await
+            .unwrap()
+    );
+    assert_eq!(backend.schema_versions("User").await.unwrap()[2].version, 3);
+    assert_eq!(
+        backend.schema_versions("Order").await.unwrap()[0].version,
+        1
+    );
+}

@@ -189,6 +189,48 @@ pub async fn schema_versions_are_recorded_once(backend: &dyn Backend) {
     );
 }
 
+pub async fn schema_versions_are_numbered_per_model_in_order(backend: &dyn Backend) {
+    let user_v1 = json!({"model": "User", "schema": {"email": "String"}});
+    let user_v2 = json!({"model": "User", "schema": {"email": "String", "$generate": {"a.b": 1}}});
+    let product = json!({"model": "Product", "schema": {"name": "String"}});
+    assert!(backend.schema_versions("User").await.unwrap().is_empty());
+    for (model, fingerprint, definition) in [
+        ("User", "00000000000000a1", &user_v1),
+        ("Product", "00000000000000b1", &product),
+        ("User", "00000000000000a1", &user_v1),
+        ("User", "00000000000000a2", &user_v2),
+    ] {
+        backend
+            .record_schema_version(model, fingerprint, definition)
+            .await
+            .unwrap();
+    }
+    let users = backend.schema_versions("User").await.unwrap();
+    let numbered: Vec<(u32, &str)> = users
+        .iter()
+        .map(|v| (v.version, v.fingerprint.as_str()))
+        .collect();
+    assert_eq!(numbered, [(1, "00000000000000a1"), (2, "00000000000000a2")]);
+    assert_eq!(users[0].definition, user_v1);
+    assert_eq!(
+        users[1].definition, user_v2,
+        "keys with $ and dots round-trip"
+    );
+    assert!(users.iter().all(|v| v.model == "User"));
+    assert!(
+        dmr_model::date::parse_iso(&users[0].accepted_at).is_some(),
+        "acceptedAt is ISO 8601: {}",
+        users[0].accepted_at
+    );
+    let products = backend.schema_versions("Product").await.unwrap();
+    assert_eq!(products.len(), 1);
+    assert_eq!(products[0].version, 1);
+    assert_eq!(
+        backend.schema_models().await.unwrap(),
+        ["Product".to_owned(), "User".to_owned()]
+    );
+}
+
 /// Expands to one `#[tokio::test]` per check. `$make` is an async expression returning
 /// `(backend, guard)`; the guard (a temporary directory, a server) lives for the test.
 #[macro_export]
@@ -203,6 +245,7 @@ macro_rules! store_conformance_suite {
             tenants_are_isolated,
             a_closed_store_refuses_work,
             schema_versions_are_recorded_once,
+            schema_versions_are_numbered_per_model_in_order,
             documents_round_trip_with_revisions,
             duplicates_name_their_index,
             every_operator_answers_as_the_filter_matches,

@@ -16,8 +16,8 @@ mod conformance_documents;
 
 pub use error::StoreError;
 pub use spec::{
-    ApiKeyRecord, CollectionSpec, EnsuredCollection, FindQuery, IndexFailure, PoolStats, Stored,
-    TenantRecord, WriteOutcome,
+    ApiKeyRecord, CollectionSpec, EnsuredCollection, FindQuery, IndexFailure, PoolStats,
+    SchemaVersion, Stored, TenantRecord, WriteOutcome,
 };
 pub use tenant::{MAX_TENANT_ID_LEN, TenantId, TenantIdError};
 pub use traits::{Backend, TenantStore};

@@ -62,6 +62,21 @@ pub struct IndexFailure {
     pub reason: String,
 }
 
+/// One accepted version of a model, as the control plane keeps it: immutable once
+/// recorded, numbered from 1 per model in the order versions were first accepted.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct SchemaVersion {
+    pub model: String,
+    pub version: u32,
+    pub fingerprint: String,
+    /// The model file as accepted (JSON).
+    pub definition: serde_json::Value,
+    /// When it was first recorded (ISO 8601, UTC milliseconds).
+    pub accepted_at: String,
+}
+
 /// A tenant as the control plane records it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TenantRecord {

@@ -6,8 +6,8 @@ use serde_json::Value;
 use dmr_query::Filter;
 
 use crate::{
-    ApiKeyRecord, CollectionSpec, EnsuredCollection, FindQuery, PoolStats, StoreError, Stored,
-    TenantId, TenantRecord, WriteOutcome,
+    ApiKeyRecord, CollectionSpec, EnsuredCollection, FindQuery, PoolStats, SchemaVersion,
+    StoreError, Stored, TenantId, TenantRecord, WriteOutcome,
 };
 
 /// A storage engine: the control plane (tenants, schema versions) plus a way to open one
@@ -25,13 +25,22 @@ pub trait Backend: Send + Sync + 'static {
     /// caller (the connection manager) owns the handle's lifetime and calls `close` on it.
     async fn open_tenant(&self, tenant: &TenantId) -> Result<Arc<dyn TenantStore>, StoreError>;
 
-    /// Records a model's schema version; returns true when the fingerprint is new.
+    /// Records a model's schema version; returns true when the fingerprint is new to the
+    /// model, which then gets the next version number (concurrent recorders, on any
+    /// instance, get distinct numbers).
     async fn record_schema_version(
         &self,
         model: &str,
         fingerprint: &str,
         definition: &Value,
     ) -> Result<bool, StoreError>;
+
+    /// Every recorded version of `model`, oldest (version 1) first; empty for a model
+    /// never recorded.
+    async fn schema_versions(&self, model: &str) -> Result<Vec<SchemaVersion>, StoreError>;
+
+    /// The names of every model with a recorded version, sorted.
+    async fn schema_models(&self) -> Result<Vec<String>, StoreError>;
 
     /// Stores a tenant API key record (its hash, never the key).
     async fn insert_api_key(&self, record: &ApiKeyRecord) -> Result<(), StoreError>;
