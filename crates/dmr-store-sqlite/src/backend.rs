@@ -264,12 +264,10 @@ impl Backend for SqliteBackend {
                 let mut statement = conn
                     .prepare_cached("SELECT DISTINCT model FROM schema_versions ORDER BY model")
                     .map_err(internal)?;
-                let names = statement
+                let rows = statement
                     .query_map([], |row| row.get(0))
-                    .map_err(internal)?
-                    .collect::<Result<Vec<String>, _>>()
-                    .map_err(internal);
-                names
+                    .map_err(internal)?;
+                rows.collect::<Result<Vec<String>, _>>().map_err(internal)
             })
             .await
     }
