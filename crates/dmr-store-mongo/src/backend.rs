@@ -482,6 +482,44 @@ impl Backend for MongoBackend {
     }
 }
 
+fn bson_u32(value: &mongodb::bson::Bson) -> Option<u32> {
+    match value {
+        mongodb::bson::Bson::Int32(n) => u32::try_from(*n).ok(),
+        mongodb::bson::Bson::Int64(n) => u32::try_from(*n).ok(),
+        mongodb::bson::Bson::Double(n) if n.fract() == 0.0 && *n >= 0.0 => Some(*n as u32),
+        _ => None,
+    }
+}
+
+/// A recorded version as the store trait returns it.
+fn schema_version(doc: &Document) -> Result<SchemaVersion, StoreError> {
+    let corrupt = |what: &str| {
+        StoreError::Internal(format!(
+            "schema version {:?} in the control database: {what}",
+            doc.get("_id")
+        ))
+    };
+    let text = |field: &str| {
+        doc.get_str(field)
+            .map(str::to_owned)
+            .map_err(|_| corrupt(&format!("no {field}")))
+    };
+    Ok(SchemaVersion {
+        model: text("model")?,
+        version: doc
+            .get("version")
+            .and_then(bson_u32)
+            .ok_or_else(|| corrupt("no version number"))?,
+        fingerprint: text("fingerprint")?,
+        definition: serde_json::from_str(&text("definition")?)
+            .map_err(|e| corrupt(&format!("definition is not JSON: {e}")))?,
+        accepted_at: doc
+            .get_datetime("recordedAt")
+            .map(|at| dmr_model::date::format_iso(at.timestamp_millis()))
+            .map_err(|_| corrupt("no recordedAt"))?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -524,42 +562,4 @@ mod tests {
         };
         assert!(!reason.contains("hunter2"), "{reason}");
     }
-}
-
-fn bson_u32(value: &mongodb::bson::Bson) -> Option<u32> {
-    match value {
-        mongodb::bson::Bson::Int32(n) => u32::try_from(*n).ok(),
-        mongodb::bson::Bson::Int64(n) => u32::try_from(*n).ok(),
-        mongodb::bson::Bson::Double(n) if n.fract() == 0.0 && *n >= 0.0 => Some(*n as u32),
-        _ => None,
-    }
-}
-
-/// A recorded version as the store trait returns it.
-fn schema_version(doc: &Document) -> Result<SchemaVersion, StoreError> {
-    let corrupt = |what: &str| {
-        StoreError::Internal(format!(
-            "schema version {:?} in the control database: {what}",
-            doc.get("_id")
-        ))
-    };
-    let text = |field: &str| {
-        doc.get_str(field)
-            .map(str::to_owned)
-            .map_err(|_| corrupt(&format!("no {field}")))
-    };
-    Ok(SchemaVersion {
-        model: text("model")?,
-        version: doc
-            .get("version")
-            .and_then(bson_u32)
-            .ok_or_else(|| corrupt("no version number"))?,
-        fingerprint: text("fingerprint")?,
-        definition: serde_json::from_str(&text("definition")?)
-            .map_err(|e| corrupt(&format!("definition is not JSON: {e}")))?,
-        accepted_at: doc
-            .get_datetime("recordedAt")
-            .map(|at| dmr_model::date::format_iso(at.timestamp_millis()))
-            .map_err(|_| corrupt("no recordedAt"))?,
-    })
 }
