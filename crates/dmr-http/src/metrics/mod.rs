@@ -30,7 +30,7 @@ pub async fn render(state: &AppState) -> String {
         "Requests in flight.",
         state.requests.snapshot().in_flight as f64,
     );
-    render_registry(&mut out, &state.registry.metrics());
+    render_registry(&mut out, &state.registry.metrics().await);
     process::render(&mut out, &state.info);
     out.finish()
 }

@@ -1,0 +1,171 @@
+//! Health, stats and `/metrics` tell the truth when Redis dies. L1 hits never call Redis,
+//! so the breaker alone kept saying "healthy" for as long as requests were served from
+//! L1; the backplane subscription (whose connection drops with the server) and a shared
+//! PING (at most a second old) say it within 2 s, at rest and under load, and say so again
+//! within 2 s of Redis returning. No request fails meanwhile.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::support::TestServer;
+use crate::support::services::RedisServer;
+
+/// The bound the issue sets on noticing Redis die, and return.
+const NOTICED_WITHIN: Duration = Duration::from_secs(2);
+/// Warmed once, then every request for it is an L1 hit.
+const L1_ROUTE: &str = "/api/models/acme/User";
+
+/// Polls `check` until it holds; fails past `limit`. Returns how long it took.
+async fn within(limit: Duration, what: &str, mut check: impl AsyncFnMut() -> bool) -> Duration {
+    let started = Instant::now();
+    while !check().await {
+        assert!(started.elapsed() < limit, "{what}: not within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    started.elapsed()
+}
+
+async fn health(server: &TestServer) -> Value {
+    let (status, health) = server.get("/api/models/health").await;
+    assert_eq!(status, StatusCode::OK, "degraded is still 200: {health}");
+    health
+}
+
+/// `name value` of an unlabelled sample in a scrape.
+fn sample(scrape: &str, name: &str) -> f64 {
+    scrape
+        .lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("{name} in\n{scrape}"))
+        .parse()
+        .unwrap()
+}
+
+async fn scrape(server: &TestServer) -> String {
+    let (status, body) = server.get("/metrics").await;
+    assert_eq!(status, StatusCode::OK);
+    body.as_str().expect("the metrics' text").to_owned()
+}
+
+async fn start(redis: &RedisServer) -> TestServer {
+    let server = TestServer::builder()
+        .env("REDIS_URL", redis.url())
+        .start()
+        .await;
+    within(Duration::from_secs(10), "healthy at start", async || {
+        health(&server).await["status"] == "healthy"
+    })
+    .await;
+    // Warm L1 (the compile lands in L2 as well).
+    for _ in 0..3 {
+        let (status, body) = server.get(L1_ROUTE).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let stats = server.stats().await;
+    assert_eq!(stats["cache"]["l2"]["connected"], true, "{stats}");
+    assert!(stats["cache"]["l2"]["keyCount"].is_u64(), "{stats}");
+    assert_eq!(stats["backplane"]["subscribed"], true, "{stats}");
+    server
+}
+
+/// Kills Redis, sees every view say so, restarts it, sees every view say so again.
+async fn outage_and_return(server: &TestServer, redis: &mut RedisServer) {
+    let before = server.stats().await;
+    redis.kill().await;
+    let noticed = within(NOTICED_WITHIN, "health degraded", async || {
+        health(server).await["status"] == "degraded"
+    })
+    .await;
+    println!("Redis killed: health degraded after {noticed:?}");
+    let health = health(server).await;
+    let l2 = &health["checks"]["cache"]["l2"];
+    assert_eq!(l2["status"], "unavailable", "{health}");
+    assert!(
+        l2["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("Redis is not answering")),
+        "{health}"
+    );
+    let stats = server.stats().await;
+    let l2 = &stats["cache"]["l2"];
+    assert_eq!(l2["connected"], false, "{stats}");
+    assert_eq!(l2["status"], "unavailable", "{stats}");
+    assert!(l2["keyCount"].is_null(), "unknown is not 0: {stats}");
+    assert!(l2["keyCountError"].is_string(), "{stats}");
+    assert_eq!(stats["backplane"]["subscribed"], false, "{stats}");
+    let scraped = scrape(server).await;
+    assert_eq!(sample(&scraped, "dmr_l2_up"), 0.0);
+    assert_eq!(sample(&scraped, "dmr_backplane_subscribed"), 0.0);
+
+    redis.restart().await;
+    let back = within(NOTICED_WITHIN, "health healthy again", async || {
+        health(server).await["status"] == "healthy"
+    })
+    .await;
+    println!("Redis restarted: health healthy after {back:?}");
+    let stats = server.stats().await;
+    assert_eq!(stats["cache"]["l2"]["connected"], true, "{stats}");
+    assert!(stats["cache"]["l2"]["keyCount"].is_u64(), "{stats}");
+    assert_eq!(stats["backplane"]["subscribed"], true, "{stats}");
+    let scraped = scrape(server).await;
+    assert_eq!(sample(&scraped, "dmr_l2_up"), 1.0);
+    assert_eq!(sample(&scraped, "dmr_backplane_subscribed"), 1.0);
+    // The new subscription flushed L1: pub/sub lost whatever was sent meanwhile.
+    let count = |stats: &Value, key: &str| stats["backplane"][key].as_u64().unwrap();
+    assert!(count(&stats, "subscriptions") > count(&before, "subscriptions"));
+    assert!(count(&stats, "l1Flushes") > count(&before, "l1Flushes"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_rest_health_and_stats_follow_redis_down_and_back() {
+    let mut redis = RedisServer::start().await;
+    let server = start(&redis).await;
+    outage_and_return(&server, &mut redis).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_l1_hit_load_health_and_stats_follow_redis_down_and_back() {
+    let mut redis = RedisServer::start().await;
+    let server = Arc::new(start(&redis).await);
+    let l1_hits_before = server.stats().await["registry"]["cacheHits"]["l1"]
+        .as_u64()
+        .unwrap();
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let served = Arc::new(AtomicU64::new(0));
+    let workers: Vec<_> = (0..4)
+        .map(|_| {
+            let (server, stop, served) = (server.clone(), stop.clone(), served.clone());
+            tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    let (status, body) = server.get(L1_ROUTE).await;
+                    assert_eq!(status, StatusCode::OK, "failed under load: {body}");
+                    served.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    // The load is going before Redis dies.
+    within(Duration::from_secs(5), "load started", async || {
+        served.load(Ordering::Relaxed) > 100
+    })
+    .await;
+    outage_and_return(&server, &mut redis).await;
+    stop.store(true, Ordering::Relaxed);
+    for worker in workers {
+        worker.await.expect("no request under load failed");
+    }
+
+    let served = served.load(Ordering::Relaxed);
+    let stats = server.stats().await;
+    let l1_hits = stats["registry"]["cacheHits"]["l1"].as_u64().unwrap();
+    println!("{served} requests under load, none failed");
+    assert!(
+        l1_hits - l1_hits_before >= served / 2,
+        "the load was L1 hits ({l1_hits_before} -> {l1_hits} for {served} requests)"
+    );
+}
