@@ -2,7 +2,8 @@
 //! so the breaker alone kept saying "healthy" for as long as requests were served from
 //! L1; the backplane subscription (whose connection drops with the server) and a shared
 //! PING (at most a second old) say it within 2 s, at rest and under load, and say so again
-//! within 2 s of Redis returning. No request fails meanwhile.
+//! within 2 s of Redis returning. No request fails meanwhile. A Redis that hangs with its
+//! connections open (SIGSTOP) keeps the subscription up: the PING alone tells.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -81,14 +82,14 @@ async fn outage_and_return(server: &TestServer, redis: &mut RedisServer) {
     })
     .await;
     println!("Redis killed: health degraded after {noticed:?}");
-    let health = health(server).await;
-    let l2 = &health["checks"]["cache"]["l2"];
-    assert_eq!(l2["status"], "unavailable", "{health}");
+    let answer = health(server).await;
+    let l2 = &answer["checks"]["cache"]["l2"];
+    assert_eq!(l2["status"], "unavailable", "{answer}");
     assert!(
         l2["message"]
             .as_str()
             .is_some_and(|m| m.starts_with("Redis is not answering")),
-        "{health}"
+        "{answer}"
     );
     let stats = server.stats().await;
     let l2 = &stats["cache"]["l2"];
@@ -168,4 +169,35 @@ async fn under_l1_hit_load_health_and_stats_follow_redis_down_and_back() {
         l1_hits - l1_hits_before >= served / 2,
         "the load was L1 hits ({l1_hits_before} -> {l1_hits} for {served} requests)"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_redis_is_told_by_the_ping_alone() {
+    let redis = RedisServer::start().await;
+    let server = start(&redis).await;
+    redis.freeze();
+    let noticed = within(NOTICED_WITHIN, "health degraded", async || {
+        health(&server).await["status"] == "degraded"
+    })
+    .await;
+    println!("Redis frozen: health degraded after {noticed:?}");
+    let answer = health(&server).await;
+    let message = answer["checks"]["cache"]["l2"]["message"].as_str().unwrap();
+    assert!(message.contains("PING failed"), "{answer}");
+    let stats = server.stats().await;
+    assert_eq!(stats["cache"]["l2"]["connected"], false, "{stats}");
+    assert_eq!(
+        stats["backplane"]["subscribed"], true,
+        "the subscription's connection is still open: {stats}"
+    );
+    let (status, _) = server.get(L1_ROUTE).await;
+    assert_eq!(status, StatusCode::OK, "L1 serves meanwhile");
+
+    redis.thaw();
+    let back = within(NOTICED_WITHIN, "health healthy again", async || {
+        health(&server).await["status"] == "healthy"
+    })
+    .await;
+    println!("Redis thawed: health healthy after {back:?}");
+    assert_eq!(server.stats().await["cache"]["l2"]["connected"], true);
 }
