@@ -182,3 +182,97 @@ fn l2_section(
         tier,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use dmr_cache::TierError;
+
+    use super::*;
+
+    fn l2_json(key_count: Option<KeyCount>) -> serde_json::Value {
+        let tier = key_count.as_ref().map(|_| TierStats::default());
+        serde_json::to_value(l2_section(tier, key_count, CheckStatus::Healthy)).unwrap()
+    }
+
+    #[test]
+    fn an_unknown_count_is_null_with_its_reason_not_zero() {
+        let l2 = l2_json(Some(KeyCount {
+            entries: Err(TierError::CircuitOpen),
+            age: Duration::ZERO,
+            capped: false,
+        }));
+        assert!(l2["keyCount"].is_null(), "{l2}");
+        assert_eq!(
+            l2["keyCountError"],
+            "shared cache unavailable (circuit open)"
+        );
+        assert!(l2.get("keyCountAgeMs").is_none(), "{l2}");
+    }
+
+    #[test]
+    fn a_count_says_how_old_it_is_and_whether_it_was_capped() {
+        let l2 = l2_json(Some(KeyCount {
+            entries: Ok(7),
+            age: Duration::from_millis(1500),
+            capped: true,
+        }));
+        assert_eq!(l2["keyCount"], 7);
+        assert_eq!(l2["keyCountAgeMs"], 1500);
+        assert_eq!(l2["keyCountCapped"], true);
+        assert!(l2.get("keyCountError").is_none(), "{l2}");
+        let uncapped = l2_json(Some(KeyCount {
+            entries: Ok(7),
+            age: Duration::ZERO,
+            capped: false,
+        }));
+        assert!(uncapped.get("keyCountCapped").is_none(), "{uncapped}");
+    }
+
+    #[test]
+    fn without_redis_there_are_no_entries() {
+        let l2 = l2_json(None);
+        assert_eq!(l2["keyCount"], 0);
+        assert_eq!(l2["enabled"], false);
+        assert_eq!(l2["connected"], false);
+    }
+
+    #[test]
+    fn l2_is_healthy_only_when_connected_and_says_why_not() {
+        let up = Liveness {
+            subscribed: true,
+            answering: true,
+            error: None,
+        };
+        let connected = TierStats {
+            connected: true,
+            breaker: "closed",
+            ..TierStats::default()
+        };
+        assert_eq!(
+            l2_check(Some(&up), Some(&connected)).status,
+            CheckStatus::Healthy
+        );
+        let down = Liveness {
+            subscribed: false,
+            answering: true,
+            error: Some("the backplane subscription is down".to_owned()),
+        };
+        let check = l2_check(
+            Some(&down),
+            Some(&TierStats {
+                connected: false,
+                ..connected.clone()
+            }),
+        );
+        assert_eq!(check.status, CheckStatus::Unavailable);
+        assert_eq!(
+            check.message.as_deref(),
+            Some(
+                "Redis is not answering (the backplane subscription is down): serving from L1 and the store"
+            )
+        );
+        assert_eq!(l2_check(None, None).status, CheckStatus::Disabled);
+    }
+}

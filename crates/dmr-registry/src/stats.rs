@@ -174,6 +174,7 @@ pub struct L2Section {
     pub connected: bool,
     /// L2 entries (0 without Redis); null when they could not be counted, with
     /// `keyCountError` saying why.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub key_count: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_count_error: Option<String>,
