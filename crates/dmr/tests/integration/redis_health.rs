@@ -9,8 +9,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use futures_util::future::join_all;
 use reqwest::StatusCode;
 use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 use crate::support::TestServer;
 use crate::support::services::RedisServer;
@@ -200,4 +203,64 @@ async fn a_hung_redis_is_told_by_the_ping_alone() {
     .await;
     println!("Redis thawed: health healthy after {back:?}");
     assert_eq!(server.stats().await["cache"]["l2"]["connected"], true);
+}
+
+/// How many times Redis ran `command` (`INFO commandstats`, read in full).
+async fn calls(redis: &RedisServer, command: &str) -> u64 {
+    let mut stream = TcpStream::connect(("127.0.0.1", redis.port)).await.unwrap();
+    stream.write_all(b"INFO commandstats\r\n").await.unwrap();
+    let mut reply = Vec::new();
+    let mut buf = [0u8; 4096];
+    // `$<length>\r\n<text>\r\n`
+    loop {
+        let n = stream.read(&mut buf).await.unwrap();
+        assert!(n > 0, "redis closed the INFO reply early");
+        reply.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&reply);
+        if let Some((head, body)) = text.split_once("\r\n")
+            && body.len() >= head[1..].parse::<usize>().unwrap()
+        {
+            break;
+        }
+    }
+    let text = String::from_utf8_lossy(&reply);
+    let prefix = format!("cmdstat_{command}:calls=");
+    text.lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .map_or(0, |rest| rest.split(',').next().unwrap().parse().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_health_and_stats_costs_a_ping_and_a_count_not_one_each() {
+    const BURST: usize = 64;
+    let redis = RedisServer::start().await;
+    let server = start(&redis).await;
+    let (pings, scans) = (calls(&redis, "ping").await, calls(&redis, "scan").await);
+    assert!(
+        pings >= 1 && scans >= 1,
+        "start-up's health and stats asked Redis"
+    );
+    // Past the PING's second: the burst needs a fresh one.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let answers = join_all((0..BURST).map(|i| {
+        let server = &server;
+        async move {
+            if i % 2 == 0 {
+                health(server).await["status"].clone()
+            } else {
+                server.stats().await["cache"]["l2"]["status"].clone()
+            }
+        }
+    }))
+    .await;
+    assert!(answers.iter().all(|a| a == "healthy"), "{answers:?}");
+    let pinged = calls(&redis, "ping").await - pings;
+    let scanned = calls(&redis, "scan").await - scans;
+    println!("{BURST} health and stats answers: {pinged} PINGs, {scanned} SCAN steps");
+    // One PING a second at most (two if the burst straddles a refresh); one count in 5 s.
+    assert!(
+        (1..=2).contains(&pinged),
+        "{pinged} PINGs for {BURST} answers"
+    );
+    assert!(scanned <= 1, "{scanned} SCAN steps for {} stats", BURST / 2);
 }
