@@ -11,8 +11,14 @@
 //! prefix with SCAN, never KEYS. Writes under a lock are checked against the lock token and
 //! the epochs in one script, so a compile that raced an invalidation cannot store a stale
 //! entry.
+//!
+//! Whether Redis answers (`liveness.rs`) is the subscription's state and a shared, bounded
+//! PING, not the breaker's alone: L1 hits never call Redis, so the breaker can stay closed
+//! long after the server died.
 
 mod config;
+mod liveness;
+mod recent;
 mod scripts;
 mod subscriber;
 mod tier;

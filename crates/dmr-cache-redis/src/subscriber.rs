@@ -1,6 +1,7 @@
 //! The backplane's receiving end: a subscription that reconnects by itself. Every
 //! (re)subscription is reported, because pub/sub drops messages sent while the
-//! subscriber was away: the registry answers by flushing its L1.
+//! subscriber was away: the registry answers by flushing its L1. Its state (subscribed or
+//! not) is half of what says whether Redis is up (`liveness.rs`).
 
 use std::sync::Weak;
 use std::sync::atomic::Ordering;
@@ -42,6 +43,7 @@ pub(crate) async fn run(
                 retry = RETRY_MIN;
                 if let Some(t) = tier.upgrade() {
                     t.counters.subscriptions.fetch_add(1, Ordering::Relaxed);
+                    t.liveness.set_subscribed(true);
                 }
                 tracing::info!(channel = %channel, "backplane subscribed");
                 if events.send(BackplaneEvent::Subscribed).is_err() {
@@ -68,6 +70,11 @@ pub(crate) async fn run(
                     {
                         return;
                     }
+                }
+                // The connection dropped (or the server closed it): Redis is down until
+                // proven otherwise, and health says so at once.
+                if let Some(t) = tier.upgrade() {
+                    t.liveness.set_subscribed(false);
                 }
                 tracing::warn!(channel = %channel, "backplane subscription lost; resubscribing");
             }

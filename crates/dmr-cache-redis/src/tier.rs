@@ -4,24 +4,40 @@ use std::time::{Duration, Instant, SystemTime};
 
 use async_trait::async_trait;
 use dmr_cache::{
-    Awaited, BackplaneEvent, BackplaneMessage, CircuitBreaker, FleetLock, Invalidation, SharedTier,
-    TierError, TierStats,
+    Awaited, BackplaneEvent, BackplaneMessage, CircuitBreaker, FleetLock, Invalidation, KeyCount,
+    Liveness, SharedTier, TierError, TierStats,
 };
-use redis::AsyncCommands;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
+use redis::{AsyncCommands, AsyncConnectionConfig};
 use tokio::sync::mpsc;
 
 use crate::config::RedisTierConfig;
+use crate::liveness::LivenessState;
+use crate::recent::Recent;
 use crate::scripts;
 use crate::subscriber;
+
+/// How long an L2 entry count stands: counting walks the tenant hashes, so stats polled
+/// every second do not walk them every second.
+pub(crate) const KEY_COUNT_MAX_AGE: Duration = Duration::from_secs(5);
+/// SCAN steps (of `SCAN_BATCH` keys each) one count takes at most; past them the count
+/// is reported as capped.
+pub(crate) const KEY_COUNT_MAX_STEPS: usize = 40;
+const SCAN_BATCH: u64 = 500;
 
 /// The shared tier on one Redis server (or a proxy in front of many).
 pub struct RedisTier {
     pub(crate) config: RedisTierConfig,
     instance_id: String,
     connection: ConnectionManager,
+    /// For the health PING's own connection.
+    client: redis::Client,
     breaker: CircuitBreaker,
     pub(crate) counters: Counters,
+    pub(crate) liveness: LivenessState,
+    /// The last count of L2 entries (only successful counts are kept) and whether it was
+    /// capped.
+    key_count: Recent<(Result<u64, TierError>, bool)>,
 }
 
 #[derive(Default)]
@@ -66,7 +82,10 @@ impl RedisTier {
             config,
             instance_id,
             connection,
+            client: client.clone(),
             counters: Counters::default(),
+            liveness: LivenessState::new(),
+            key_count: Recent::new(KEY_COUNT_MAX_AGE),
         });
         let (events, receiver) = mpsc::unbounded_channel();
         tokio::spawn(subscriber::run(Arc::downgrade(&tier), client, events));
@@ -158,7 +177,7 @@ impl RedisTier {
                 .arg("MATCH")
                 .arg(self.key(&["t", "*"]))
                 .arg("COUNT")
-                .arg(500)
+                .arg(SCAN_BATCH)
                 .query_async(&mut connection),
         )
         .await
@@ -176,6 +195,69 @@ impl RedisTier {
             let age = Duration::from_millis(now_millis().saturating_sub(stored_at));
             (age <= self.config.l2_ttl).then(|| value.to_vec())
         }))
+    }
+
+    /// One health PING on its own connection (`held`, or a new one), bounded by the
+    /// command timeout; the connection comes back only if the PING answered.
+    async fn ping_on_own_connection(
+        &self,
+        held: Option<MultiplexedConnection>,
+    ) -> (Result<(), String>, Option<MultiplexedConnection>) {
+        let timeout = self.config.op_timeout;
+        let answered = tokio::time::timeout(timeout, async {
+            let mut connection = match held {
+                Some(connection) => connection,
+                None => {
+                    let config = AsyncConnectionConfig::new()
+                        .set_connection_timeout(Some(timeout))
+                        .set_response_timeout(Some(timeout));
+                    self.client
+                        .get_multiplexed_async_connection_with_config(&config)
+                        .await?
+                }
+            };
+            redis::cmd("PING")
+                .query_async::<String>(&mut connection)
+                .await?;
+            Ok::<_, redis::RedisError>(connection)
+        })
+        .await;
+        match answered {
+            Ok(Ok(connection)) => (Ok(()), Some(connection)),
+            Ok(Err(e)) => (Err(e.to_string()), None),
+            Err(_) => (Err(format!("no answer within {timeout:?}")), None),
+        }
+    }
+
+    /// Counts the fields of the tenant hashes, for at most `KEY_COUNT_MAX_STEPS` SCAN
+    /// steps: the total, and whether the walk stopped before its end.
+    async fn count_entries(&self) -> (Result<u64, TierError>, bool) {
+        let mut connection = self.connection.clone();
+        let (mut cursor, mut total) = (0, 0);
+        for _ in 0..KEY_COUNT_MAX_STEPS {
+            let (next, keys) = match self.scan_tenant_hashes(cursor).await {
+                Ok(step) => step,
+                Err(e) => return (Err(e), false),
+            };
+            if !keys.is_empty() {
+                let mut lengths = redis::pipe();
+                for key in &keys {
+                    lengths.hlen(key);
+                }
+                match self
+                    .call(lengths.query_async::<Vec<u64>>(&mut connection))
+                    .await
+                {
+                    Ok(lengths) => total += lengths.iter().sum::<u64>(),
+                    Err(e) => return (Err(e), false),
+                }
+            }
+            if next == 0 {
+                return (Ok(total), false);
+            }
+            cursor = next;
+        }
+        (Ok(total), true)
     }
 
     pub(crate) fn instance_id_owned(&self) -> String {
@@ -353,31 +435,57 @@ impl SharedTier for RedisTier {
         Ok(())
     }
 
-    async fn key_count(&self) -> Result<u64, TierError> {
-        let mut connection = self.connection.clone();
-        let (mut cursor, mut total) = (0, 0);
-        loop {
-            let (next, keys) = self.scan_tenant_hashes(cursor).await?;
-            if !keys.is_empty() {
-                let mut lengths = redis::pipe();
-                for key in &keys {
-                    lengths.hlen(key);
-                }
-                let lengths: Vec<u64> = self.call(lengths.query_async(&mut connection)).await?;
-                total += lengths.iter().sum::<u64>();
-            }
-            if next == 0 {
-                return Ok(total);
-            }
-            cursor = next;
+    async fn key_count(&self) -> KeyCount {
+        // Not even tried while Redis is known to be down: the answer would be a timeout.
+        if self.breaker_open() {
+            return KeyCount {
+                entries: Err(TierError::CircuitOpen),
+                age: Duration::ZERO,
+                capped: false,
+            };
         }
+        if !self.liveness.last_up() {
+            return KeyCount {
+                entries: Err(TierError::Failed(
+                    "Redis is not answering (see the health check)".to_owned(),
+                )),
+                age: Duration::ZERO,
+                capped: false,
+            };
+        }
+        let ((entries, capped), age) = self
+            .key_count
+            .get(
+                async || self.count_entries().await,
+                |(entries, _)| entries.is_ok(),
+            )
+            .await;
+        KeyCount {
+            entries,
+            age,
+            capped,
+        }
+    }
+
+    async fn liveness(&self) -> Liveness {
+        let ping = self
+            .liveness
+            .ping(async |held| self.ping_on_own_connection(held).await)
+            .await;
+        // Redis answers: requests may call it again without waiting for the probe.
+        if ping.is_ok() && self.breaker_open() {
+            self.breaker.record_success();
+            tracing::info!("shared cache circuit closed: Redis answers the health check");
+        }
+        self.liveness.record(&ping, self.breaker_open())
     }
 
     fn stats(&self) -> TierStats {
         let c = &self.counters;
         let calls = c.calls.load(Ordering::Relaxed).max(1);
         TierStats {
-            connected: self.breaker.allows(),
+            connected: self.liveness.last_up() && self.breaker.allows(),
+            subscribed: self.liveness.subscribed(),
             breaker: self.breaker.state().as_str(),
             hits: c.hits.load(Ordering::Relaxed),
             misses: c.misses.load(Ordering::Relaxed),

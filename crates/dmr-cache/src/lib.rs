@@ -10,6 +10,6 @@ pub use dmr_metrics::StripedCounter;
 pub use l1::{L1Cache, L1Stats};
 pub use moka::Equivalent;
 pub use shared::{
-    Awaited, BackplaneEvent, BackplaneMessage, FleetLock, Invalidation, SharedTier, TierError,
-    TierStats,
+    Awaited, BackplaneEvent, BackplaneMessage, FleetLock, Invalidation, KeyCount, Liveness,
+    SharedTier, TierError, TierStats,
 };

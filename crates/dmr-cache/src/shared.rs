@@ -76,15 +76,50 @@ pub enum BackplaneEvent {
     Subscribed,
 }
 
+/// Whether the tier answers now, as health, stats and `/metrics` report it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Liveness {
+    /// The backplane subscription is up (its connection drops the moment Redis dies).
+    pub subscribed: bool,
+    /// The last PING (at most a second old) answered, and the circuit is closed.
+    pub answering: bool,
+    /// Why the tier is down, when it is.
+    pub error: Option<String>,
+}
+
+impl Liveness {
+    pub fn up(&self) -> bool {
+        self.subscribed && self.answering
+    }
+}
+
+/// The number of L2 entries. Counting walks every tenant hash, so it runs at most once
+/// per `max_age` (callers in between get the last count and its age) and stops after a
+/// bounded number of SCAN steps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyCount {
+    /// The entries counted, or why there is no count (never a 0 that means "unknown").
+    pub entries: Result<u64, TierError>,
+    /// How old the count is.
+    pub age: Duration,
+    /// The walk stopped at its bound: `entries` counts the tenant hashes it reached only.
+    pub capped: bool,
+}
+
 /// Counters and state of the tier, for stats and health.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TierStats {
-    /// Reported by the stats' L2 section itself (which also has it without a tier), so
-    /// not serialised here: flattened into that section, it would appear twice.
+    /// As of the last `SharedTier::liveness` (see `Liveness::up`). Reported by the stats'
+    /// L2 section itself (which also has it without a tier), so not serialised here:
+    /// flattened into that section, it would appear twice.
     #[serde(skip_serializing)]
     pub connected: bool,
+    /// Whether the backplane subscription is up now (reported in the stats' backplane
+    /// section).
+    #[serde(skip_serializing)]
+    pub subscribed: bool,
     /// Circuit breaker state: `closed` or `open`.
     pub breaker: &'static str,
     pub hits: u64,
@@ -133,8 +168,15 @@ pub trait SharedTier: Send + Sync + 'static {
     /// Publishes an invalidation to the other instances.
     async fn publish(&self, invalidation: &Invalidation) -> Result<(), TierError>;
 
-    /// Number of L2 entries (counted with SCAN, never KEYS).
-    async fn key_count(&self) -> Result<u64, TierError>;
+    /// Number of L2 entries (counted with SCAN, never KEYS; see `KeyCount` for how often
+    /// and how far).
+    async fn key_count(&self) -> KeyCount;
 
+    /// Whether the tier answers now: the subscription's state and a PING bounded by the
+    /// command timeout, whose result concurrent callers share and reuse for up to a
+    /// second. Also what `stats().connected` reads afterwards.
+    async fn liveness(&self) -> Liveness;
+
+    /// Counters and state, without a round trip (`connected` as of the last `liveness`).
     fn stats(&self) -> TierStats;
 }

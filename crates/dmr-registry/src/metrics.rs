@@ -1,6 +1,6 @@
-//! The registry's figures for `/metrics`: counters and gauges read without an await and
-//! without listing tenants (a scrape stays cheap with 100,000 of them open), and each
-//! store operation's histogram.
+//! The registry's figures for `/metrics`: counters and gauges read without listing
+//! tenants (a scrape stays cheap with 100,000 of them open), and each store operation's
+//! histogram. The one await is L2's liveness: the PING health shares, at most a second old.
 
 use dmr_metrics::HistogramSnapshot;
 
@@ -20,7 +20,8 @@ pub struct RegistryMetrics {
     /// The tier's own counts (Redis); zero without a tier.
     pub l2_misses: u64,
     pub l2_errors: u64,
-    /// Whether Redis answers now (the health view).
+    /// Whether Redis answers now: health's L2 check (the subscription and a PING at most
+    /// a second old).
     pub l2_up: bool,
     /// 0 closed, 2 open (the breaker has no half-open state: a probe closes it).
     pub l2_breaker_state: u8,
@@ -32,7 +33,7 @@ pub struct RegistryMetrics {
     pub backplane_sent: u64,
     pub backplane_received: u64,
     pub backplane_applied: u64,
-    /// Whether the backplane subscription is up now.
+    /// Whether the backplane subscription is up now (the subscriber's own state).
     pub backplane_subscribed: bool,
     pub open_tenant_stores: usize,
     pub max_open_tenant_stores: usize,
@@ -48,7 +49,8 @@ impl Registry {
         self.inner.backend.ping().await.is_ok()
     }
 
-    pub fn metrics(&self) -> RegistryMetrics {
+    pub async fn metrics(&self) -> RegistryMetrics {
+        self.l2_liveness().await;
         let inner = &self.inner;
         let l1 = inner.l1.stats();
         let read = Counters::read;
@@ -74,9 +76,7 @@ impl Registry {
             backplane_sent: tier.as_ref().map_or(0, |t| t.backplane_sent),
             backplane_received: tier.as_ref().map_or(0, |t| t.backplane_received),
             backplane_applied: read(&counters.backplane_applied),
-            backplane_subscribed: tier
-                .as_ref()
-                .is_some_and(|t| t.subscriptions > 0 && t.connected),
+            backplane_subscribed: tier.as_ref().is_some_and(|t| t.subscribed),
             open_tenant_stores: inner.connections.open_count(),
             max_open_tenant_stores: inner.max_open_tenants,
             idle_closes: inner.connections.idle_closes(),

@@ -169,8 +169,23 @@ pub struct CacheSection {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct L2Section {
     pub enabled: bool,
+    /// Redis answers now: the backplane subscription is up and a PING at most a second
+    /// old answered (health's L2 check).
     pub connected: bool,
-    pub key_count: u64,
+    /// L2 entries (0 without Redis); null when they could not be counted, with
+    /// `keyCountError` saying why.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub key_count: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_count_error: Option<String>,
+    /// How old `keyCount` is: the tenant hashes are walked at most every 5 s, the count
+    /// reused in between.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_count_age_ms: Option<u64>,
+    /// The walk stopped at its bound (40 SCAN steps of 500 keys): `keyCount` counts the
+    /// tenant hashes it reached only.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub key_count_capped: bool,
     pub status: CheckStatus,
     #[serde(flatten)]
     pub tier: Option<TierStats>,
@@ -197,7 +212,10 @@ pub struct BackplaneSection {
     pub sent: u64,
     pub received: u64,
     pub applied: u64,
+    /// Subscriptions made (each flushed L1).
     pub subscriptions: u64,
+    /// Whether the subscription is up now.
+    pub subscribed: bool,
     pub l1_flushes: u64,
 }
 
@@ -210,7 +228,10 @@ mod tests {
         let section = L2Section {
             enabled: true,
             connected: true,
-            key_count: 3,
+            key_count: Some(3),
+            key_count_error: None,
+            key_count_age_ms: Some(120),
+            key_count_capped: false,
             status: CheckStatus::Healthy,
             tier: Some(TierStats {
                 connected: true,

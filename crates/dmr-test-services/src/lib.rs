@@ -147,6 +147,26 @@ impl RedisServer {
         self.child = Self::spawn(self.port, self._dir.path(), self.tls).await;
     }
 
+    /// SIGSTOP: the server hangs with its connections open (no reset, no answer), as a
+    /// stalled or partitioned Redis does. `thaw` resumes it.
+    pub fn freeze(&self) {
+        self.signal("-STOP");
+    }
+
+    /// SIGCONT, after `freeze`.
+    pub fn thaw(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self.child.id().expect("redis-server is running");
+        let status = std::process::Command::new("kill")
+            .args([signal, &pid.to_string()])
+            .status()
+            .expect("kill(1)");
+        assert!(status.success(), "kill {signal} {pid}");
+    }
+
     /// Sends one inline command and returns the first reply line.
     pub async fn command(&self, line: &str) -> String {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port)).await.unwrap();

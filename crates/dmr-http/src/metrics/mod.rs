@@ -30,7 +30,7 @@ pub async fn render(state: &AppState) -> String {
         "Requests in flight.",
         state.requests.snapshot().in_flight as f64,
     );
-    render_registry(&mut out, &state.registry.metrics());
+    render_registry(&mut out, &state.registry.metrics().await);
     process::render(&mut out, &state.info);
     out.finish()
 }
@@ -62,7 +62,7 @@ fn render_registry(out: &mut Exposition, m: &RegistryMetrics) {
     );
     out.gauge(
         "dmr_l2_up",
-        "1 while Redis answers (the health check's view), 0 otherwise or without Redis.",
+        "1 while Redis answers now (subscription up, a PING at most 1 s old answered: the health check's view), 0 otherwise or without Redis.",
         flag(m.l2_up),
     );
     out.gauge(

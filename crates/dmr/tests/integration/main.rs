@@ -21,6 +21,7 @@ mod metrics;
 mod metrics_promtool;
 mod mongodb;
 mod openapi;
+mod redis_health;
 mod seed_routes;
 mod services;
 mod shutdown;
