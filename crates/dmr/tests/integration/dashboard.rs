@@ -204,6 +204,13 @@ async fn the_dashboard_asks_for_the_admin_key_then_shows_live_numbers() {
             json!("acme"),
             "the busiest tenant first"
         );
+        // It goes on polling (and any error a later poll causes is seen below).
+        let polls = browser.evaluate("Number(document.body.dataset.polls)");
+        browser.wait_for(
+            &format!("Number(document.body.dataset.polls) >= {polls} + 2"),
+            "two more polls",
+            Duration::from_secs(10),
+        );
         if write_screenshot {
             // Two minutes of sparkline would be long: a few polls' worth is enough to see.
             browser.wait_for(

@@ -92,12 +92,12 @@
         if (i > 0) line.setAttribute("class", "second");
         svg.appendChild(line);
       }
-      const step = 120 / (POINTS - 1);
-      const offset = POINTS - list.length;
+      // Spread over the whole width until the history is full, then one point a poll.
+      const step = 120 / Math.max(1, list.length - 1);
       const points = [];
       list.forEach((v, j) => {
         if (v === null) return;
-        const x = (offset + j) * step;
+        const x = j * step;
         const y = 31 - (max > 0 ? (v / max) * 30 : 0);
         points.push(`${x.toFixed(1)},${y.toFixed(1)}`);
       });
@@ -241,6 +241,8 @@
   const share = (part, whole) => (whole !== null && whole > 0 && part !== null ? part / whole : null);
   const delta = (now, before) => (num(now) !== null && num(before) !== null && now >= before ? now - before : null);
 
+  const hitShare = (hits, misses) => (hits !== null && misses !== null ? share(hits, hits + misses) : null);
+
   const render = (stats, now) => {
     const http = at(stats, "http") || {};
     const total = num(http.total);
@@ -269,12 +271,8 @@
       const responses = delta(answered, previous.answered);
       errorShare = share(delta(server5xx, previous.server5xx), responses);
       if (responses === 0) errorShare = 0;
-      const hits1 = delta(l1Hits, previous.l1Hits);
-      const misses1 = delta(l1Misses, previous.l1Misses);
-      if (hits1 !== null && misses1 !== null) l1Share = share(hits1, hits1 + misses1);
-      const hits2 = delta(l2Hits, previous.l2Hits);
-      const misses2 = delta(l2Misses, previous.l2Misses);
-      if (hits2 !== null && misses2 !== null) l2Share = share(hits2, hits2 + misses2);
+      l1Share = hitShare(delta(l1Hits, previous.l1Hits), delta(l1Misses, previous.l1Misses));
+      l2Share = hitShare(delta(l2Hits, previous.l2Hits), delta(l2Misses, previous.l2Misses));
     }
     previous = sample;
 
@@ -303,16 +301,17 @@
     push("errors", errorShare === null ? null : errorShare * 100);
     draw("spark-errors", [series.errors], 1);
 
-    // L1: the hit share of the lookups since the previous answer (since start below).
-    put("l1-ratio", fmt.percent(l1Share));
+    // L1: the hit share of the lookups since the previous answer (since start below, and
+    // instead when there were none).
+    put("l1-ratio", fmt.percent(l1Share ?? hitShare(l1Hits, l1Misses)));
     const l1Size = num(at(stats, "cache.l1.size"));
     const l1Max = num(at(stats, "cache.l1.maxSize"));
     put("l1-size", l1Max !== null ? `${fmt.count(l1Size)} / ${fmt.count(l1Max)}` : fmt.count(l1Size));
-    put("l1-total", l1Hits !== null && l1Misses !== null ? fmt.percent(share(l1Hits, l1Hits + l1Misses)) : "–");
+    put("l1-total", fmt.percent(hitShare(l1Hits, l1Misses)));
     push("l1", l1Share === null ? null : l1Share * 100);
     draw("spark-l1", [series.l1], 100);
 
-    renderL2(at(stats, "cache.l2") || {}, l2Share);
+    renderL2(at(stats, "cache.l2") || {}, l2Share ?? hitShare(l2Hits, l2Misses));
     renderBackplane(at(stats, "backplane") || {});
     renderConnections(at(stats, "connections") || {});
     renderTenants(at(http, "topTenants"));
@@ -345,6 +344,7 @@
     const detail = [];
     if (l2.connected === true) detail.push("connected");
     else if (l2.connected === false) detail.push("not connected");
+    if (num(l2.hits) !== null) detail.push(`hits ${fmt.count(l2.hits)} · misses ${fmt.count(l2.misses)}`);
     if (num(l2.errors) !== null) detail.push(`errors ${fmt.count(l2.errors)}`);
     if (num(l2.latencyAvgMs) !== null) detail.push(`avg ${fmt.ms(l2.latencyAvgMs)} ms`);
     if (keyError) detail.push(`keys: ${keyError}`);

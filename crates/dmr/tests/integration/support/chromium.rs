@@ -258,9 +258,20 @@ impl Chromium {
         );
     }
 
-    /// A PNG of the viewport.
+    /// A PNG of the page's content: the viewport's width, as tall as the body.
     pub fn screenshot(&mut self) -> Vec<u8> {
-        let shot = self.call("Page.captureScreenshot", json!({"format": "png"}));
+        let size = self.evaluate(
+            "[document.documentElement.clientWidth, \
+              Math.ceil(document.body.getBoundingClientRect().bottom)]",
+        );
+        let shot = self.call(
+            "Page.captureScreenshot",
+            json!({
+                "format": "png",
+                "captureBeyondViewport": true,
+                "clip": {"x": 0, "y": 0, "width": size[0], "height": size[1], "scale": 1},
+            }),
+        );
         base64::engine::general_purpose::STANDARD
             .decode(shot["data"].as_str().unwrap())
             .unwrap()
