@@ -1,7 +1,8 @@
 //! `/dashboard` in a real headless Chromium against the real binary under traffic: the
 //! key prompt (keys checked), the numbers moving, no console error or uncaught exception,
-//! a phone's viewport without horizontal overflow, polling paused while the tab is hidden;
-//! and the files' headers (policy, ETag) over plain HTTP.
+//! a phone's viewport without horizontal overflow, polling paused while the tab is hidden,
+//! answers with fields missing or null; and the files' headers (policy, ETag) over plain
+//! HTTP.
 //!
 //! `DMR_WRITE_SCREENSHOT=1` rewrites docs/dashboard.png from the first test
 //! (scripts/dashboard-screenshot.sh).
@@ -298,6 +299,87 @@ async fn the_dashboard_fits_a_phone_and_pauses_while_the_tab_is_hidden() {
     .await
     .unwrap();
     traffic.stop().await;
+}
+
+/// Answers the stats could give while other parts of the server change (a field null with
+/// an error beside it, fields absent, values of another type), served to the page in
+/// place of the real one: each is drawn (`–` where a figure is missing) without an
+/// exception, and a body that is not JSON is reported on the page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_takes_answers_with_fields_missing_or_null() {
+    let server = TestServer::start().await;
+    let url = format!("{}/dashboard", server.base);
+    tokio::task::spawn_blocking(move || {
+        let mut browser = Chromium::launch();
+        browser.call(
+            "Fetch.enable",
+            json!({"patterns": [{"urlPattern": "*/api/models/stats*"}]}),
+        );
+        browser.navigate(&url);
+        let answers: [(&str, &str, &str); 4] = [
+            (
+                "application/json",
+                "{}",
+                "n('total') === '–' && n('p50') === '–' && n('l2-status') === 'off'                  && n('backplane-state') === 'off'                  && !document.getElementById('top-tenants-empty').hidden",
+            ),
+            (
+                "application/json",
+                r#"{"cache": {"l2": {"enabled": true, "connected": false, "keyCount": null,
+                    "keyCountError": "Redis did not answer", "status": "degraded",
+                    "breaker": "open"}},
+                  "http": {"total": null, "byStatus": null, "latency": {"p50Ms": null},
+                    "topTenants": null},
+                  "connections": {"totalConnections": 2, "maxOpen": 0, "connections": null},
+                  "backplane": {"enabled": true, "subscribed": false}}"#,
+                "n('l2-keys') === 'unknown' && n('l2-status') === 'degraded'                  && n('breaker') === 'open' && n('backplane-state') === 'down'                  && n('tenants-open') === '2' && n('l2-detail').includes('Redis did not answer')",
+            ),
+            (
+                "application/json",
+                r#"{"http": 5, "cache": [], "registry": null,
+                  "connections": {"connections": [null, 3, {"pool": null}]},
+                  "backplane": "up"}"#,
+                "n('total') === '–' && n('pool-in-use') === '0'",
+            ),
+            (
+                "text/plain",
+                "not JSON",
+                "document.body.dataset.state === 'error' && n('state') === 'bad answer'",
+            ),
+        ];
+        for (n, (content_type, body, shown)) in answers.into_iter().enumerate() {
+            let paused = browser.take_event("Fetch.requestPaused", Duration::from_secs(10));
+            browser.fulfill(&paused["params"]["requestId"], 200, content_type, body);
+            let drawn = if content_type == "application/json" {
+                format!(
+                    "document.body.dataset.state === 'live' &&                      Number(document.body.dataset.polls) === {}",
+                    n + 1
+                )
+            } else {
+                "true".to_owned()
+            };
+            browser.wait_for(
+                &format!(
+                    "(() => {{ const n = id => document.getElementById(id).textContent;                       return {drawn} && {shown}; }})()"
+                ),
+                &format!("answer {n} drawn"),
+                Duration::from_secs(10),
+            );
+        }
+        // The real answer again: live.
+        let paused = browser.take_event("Fetch.requestPaused", Duration::from_secs(10));
+        browser.call(
+            "Fetch.continueRequest",
+            json!({"requestId": paused["params"]["requestId"]}),
+        );
+        browser.wait_for(
+            "document.body.dataset.state === 'live' &&              document.getElementById('total').textContent !== '–'",
+            "live again on a real answer",
+            Duration::from_secs(10),
+        );
+        assert_no_errors(&mut browser, |_| false);
+    })
+    .await
+    .unwrap();
 }
 
 /// The page's own policy (nothing inline, no upgrade to https), Helmet's other headers,

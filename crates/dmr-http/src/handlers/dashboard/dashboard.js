@@ -110,6 +110,8 @@
   let server = { uptime: null, at: 0 };
   let key = sessionStorage.getItem(KEY_ITEM);
   let timer = null;
+  // The poll under way, aborted when the tab is hidden: a hidden tab renders nothing.
+  let inFlight = null;
   let waitingForKey = false;
   let polls = 0;
 
@@ -160,6 +162,7 @@
     if (document.visibilityState === "hidden") {
       clearTimeout(timer);
       timer = null;
+      if (inFlight) inFlight.abort();
       if (!waitingForKey) setState("paused", "paused", null);
     } else {
       // Rates over the hidden stretch would be an average of it: start afresh.
@@ -186,12 +189,23 @@
 
   const poll = async () => {
     timer = null;
+    const controller = new AbortController();
+    inFlight = controller;
+    try {
+      await pollOnce(controller.signal);
+    } finally {
+      if (inFlight === controller) inFlight = null;
+    }
+  };
+
+  const pollOnce = async (signal) => {
     const headers = { Accept: "application/json" };
     if (key) headers.Authorization = `Bearer ${key}`;
     let response;
     try {
-      response = await fetch(STATS, { headers, cache: "no-store" });
+      response = await fetch(STATS, { headers, cache: "no-store", signal });
     } catch (_) {
+      if (signal.aborted) return;
       setState("error", "unreachable", "bad");
       banner("The server does not answer; retrying every 2 s.", "bad");
       previous = null;
@@ -221,11 +235,13 @@
     try {
       stats = await response.json();
     } catch (_) {
+      if (signal.aborted) return;
       setState("error", "bad answer", "bad");
       banner("The stats answer is not JSON; retrying every 2 s.", "bad");
       schedule(POLL_MS);
       return;
     }
+    if (signal.aborted) return;
     banner("");
     render(stats, performance.now());
     polls += 1;

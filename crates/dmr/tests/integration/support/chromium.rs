@@ -277,6 +277,34 @@ impl Chromium {
             .unwrap()
     }
 
+    /// The first event named `method` not taken yet, waiting for it (bounded).
+    pub fn take_event(&mut self, method: &str, limit: Duration) -> Value {
+        let started = Instant::now();
+        loop {
+            if let Some(at) = self.events.iter().position(|e| e["method"] == method) {
+                return self.events.remove(at);
+            }
+            assert!(
+                started.elapsed() < limit,
+                "no {method} event within {limit:?}"
+            );
+            self.receive();
+        }
+    }
+
+    /// Answers a request the page made, paused by `Fetch.enable`, with `body`.
+    pub fn fulfill(&mut self, request_id: &Value, status: u16, content_type: &str, body: &str) {
+        self.call(
+            "Fetch.fulfillRequest",
+            json!({
+                "requestId": request_id,
+                "responseCode": status,
+                "responseHeaders": [{"name": "content-type", "value": content_type}],
+                "body": base64::engine::general_purpose::STANDARD.encode(body),
+            }),
+        );
+    }
+
     /// Reads the events that have arrived so far, without waiting for more than one read
     /// timeout.
     pub fn drain(&mut self) {
