@@ -85,6 +85,9 @@
     if (!svg) return;
     const values = lists.flat().filter((v) => v !== null);
     const max = Math.max(floorMax, ...values);
+    // The longest history without its leading gaps (no answer yet to take a rate from)
+    // sets the spacing; the lines end together at the right edge.
+    const length = Math.max(...lists.map((list) => list.length - Math.max(0, list.findIndex((v) => v !== null))));
     lists.forEach((list, i) => {
       let line = svg.children[i];
       if (!line) {
@@ -93,11 +96,12 @@
         svg.appendChild(line);
       }
       // Spread over the whole width until the history is full, then one point a poll.
-      const step = 120 / Math.max(1, list.length - 1);
+      const step = 120 / Math.max(1, length - 1);
+      const offset = length - list.length;
       const points = [];
       list.forEach((v, j) => {
         if (v === null) return;
-        const x = j * step;
+        const x = (offset + j) * step;
         const y = 31 - (max > 0 ? (v / max) * 30 : 0);
         points.push(`${x.toFixed(1)},${y.toFixed(1)}`);
       });
@@ -305,7 +309,7 @@
     const windowSeconds = num(at(http, "latency.windowSeconds"));
     put("p50", fmt.ms(p50));
     put("p99", fmt.ms(p99));
-    put("latency-window", windowSeconds !== null && windowSeconds < 59 ? `last ${Math.round(windowSeconds)} s` : "last minute");
+    put("latency-window", windowSeconds !== null && windowSeconds < 59 ? `last ${Math.max(1, Math.round(windowSeconds))} s` : "last minute");
     push("p50", p50);
     push("p99", p99);
     draw("spark-latency", [series.p99, series.p50], 1);
