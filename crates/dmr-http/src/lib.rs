@@ -3,7 +3,6 @@
 
 mod auth;
 mod client_addr;
-mod connection;
 mod cors;
 mod edge;
 mod error;
@@ -15,12 +14,12 @@ mod openapi;
 mod rate_limit;
 mod routes;
 mod security_headers;
+mod server;
 mod state;
 mod tenant_limit;
 
 pub use auth::Access;
 pub use client_addr::TrustedProxies;
-pub use connection::with_peer_address;
 pub use cors::CorsOrigins;
 pub use dmr_metrics::CONTENT_TYPE as METRICS_CONTENT_TYPE;
 pub use edge::{EdgeConfig, LIMITER_CAPACITY, RequestContext, RequestScope, with_current_request};
@@ -30,4 +29,5 @@ pub use metrics::render as render_metrics;
 pub use openapi::{DOCS_PATH, DOCUMENT_PATH};
 pub use rate_limit::MAX_LIMIT as MAX_RATE_LIMIT;
 pub use routes::{RouteInfo, app, openapi_document, reserved_tenant_words, route_table};
+pub use server::{ConnectionLimits, serve};
 pub use state::{AppState, HttpConfig, RequestCounters, ServiceInfo};

@@ -188,7 +188,7 @@ fn shadowed_by_siblings(paths: &[&'static str], param: &str) -> Vec<&'static str
 }
 
 /// The application: the table's routes behind the edge's layers (`edge::assemble` says
-/// which, in which order, and why). Serve it with `with_peer_address`.
+/// which, in which order, and why). Serve it with `serve` (server/), which tags each request with its peer.
 pub fn app(
     state: AppState,
     config: &HttpConfig,

@@ -13,8 +13,80 @@ use crate::model::{ModelDef, Strict};
 pub struct Change {
     /// Dotted path of the field, or `(model)` for model-level changes.
     pub path: String,
+    /// What changed, as a stable word a program can match on.
+    pub kind: ChangeKind,
     pub breaking: bool,
     pub description: String,
+}
+
+/// What a [`Change`] is. Whether it is breaking also depends on the model (a removed
+/// field breaks only under `strict: throw`; a bound breaks when it rejects more).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    CollectionRenamed,
+    StrictModeChanged,
+    TimestampsChanged,
+    FieldAdded,
+    RequiredFieldAdded,
+    FieldRemoved,
+    TypeChanged,
+    TypeWidened,
+    NowRequired,
+    NoLongerRequired,
+    EnumAdded,
+    EnumRemoved,
+    EnumValuesRemoved,
+    EnumValuesAdded,
+    BoundTightened,
+    BoundRelaxed,
+    MatchChanged,
+    MatchRemoved,
+    SettersChanged,
+    DefaultChanged,
+    SubdocumentIdChanged,
+    IndexAdded,
+    UniqueIndexAdded,
+    IndexRemoved,
+    VirtualsChanged,
+}
+
+impl ChangeKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::CollectionRenamed => "collection_renamed",
+            Self::StrictModeChanged => "strict_mode_changed",
+            Self::TimestampsChanged => "timestamps_changed",
+            Self::FieldAdded => "field_added",
+            Self::RequiredFieldAdded => "required_field_added",
+            Self::FieldRemoved => "field_removed",
+            Self::TypeChanged => "type_changed",
+            Self::TypeWidened => "type_widened",
+            Self::NowRequired => "now_required",
+            Self::NoLongerRequired => "no_longer_required",
+            Self::EnumAdded => "enum_added",
+            Self::EnumRemoved => "enum_removed",
+            Self::EnumValuesRemoved => "enum_values_removed",
+            Self::EnumValuesAdded => "enum_values_added",
+            Self::BoundTightened => "bound_tightened",
+            Self::BoundRelaxed => "bound_relaxed",
+            Self::MatchChanged => "match_changed",
+            Self::MatchRemoved => "match_removed",
+            Self::SettersChanged => "setters_changed",
+            Self::DefaultChanged => "default_changed",
+            Self::SubdocumentIdChanged => "subdocument_id_changed",
+            Self::IndexAdded => "index_added",
+            Self::UniqueIndexAdded => "unique_index_added",
+            Self::IndexRemoved => "index_removed",
+            Self::VirtualsChanged => "virtuals_changed",
+        }
+    }
+}
+
+impl fmt::Display for ChangeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl fmt::Display for Change {
@@ -36,6 +108,7 @@ pub fn diff(old: &ModelDef, new: &ModelDef) -> Vec<Change> {
     if old.collection != new.collection {
         changes.breaking(
             MODEL,
+            ChangeKind::CollectionRenamed,
             format!(
                 "collection {:?} -> {:?}: stored documents are read from elsewhere",
                 old.collection, new.collection
@@ -44,12 +117,21 @@ pub fn diff(old: &ModelDef, new: &ModelDef) -> Vec<Change> {
     }
     match (old.strict, new.strict) {
         (a, b) if a == b => {}
-        (_, Strict::Throw) => changes.breaking(MODEL, "strict mode now throws on unknown fields"),
-        (a, b) => changes.compatible(MODEL, format!("strict mode {a:?} -> {b:?}")),
+        (_, Strict::Throw) => changes.breaking(
+            MODEL,
+            ChangeKind::StrictModeChanged,
+            "strict mode now throws on unknown fields",
+        ),
+        (a, b) => changes.compatible(
+            MODEL,
+            ChangeKind::StrictModeChanged,
+            format!("strict mode {a:?} -> {b:?}"),
+        ),
     }
     if old.timestamps != new.timestamps {
         changes.compatible(
             MODEL,
+            ChangeKind::TimestampsChanged,
             format!("timestamps {} -> {}", old.timestamps, new.timestamps),
         );
     }
@@ -57,8 +139,14 @@ pub fn diff(old: &ModelDef, new: &ModelDef) -> Vec<Change> {
     for index in &new.indexes {
         if !old.indexes.iter().any(|o| o.keys == index.keys) {
             let rejects = index.unique;
+            let kind = if rejects {
+                ChangeKind::UniqueIndexAdded
+            } else {
+                ChangeKind::IndexAdded
+            };
             changes.push(
                 MODEL,
+                kind,
                 rejects,
                 format!(
                     "index {} added{}",
@@ -74,7 +162,11 @@ pub fn diff(old: &ModelDef, new: &ModelDef) -> Vec<Change> {
     }
     for index in &old.indexes {
         if !new.indexes.iter().any(|n| n.keys == index.keys) {
-            changes.compatible(MODEL, format!("index {} removed", index.name));
+            changes.compatible(
+                MODEL,
+                ChangeKind::IndexRemoved,
+                format!("index {} removed", index.name),
+            );
         }
     }
     let names = |d: &ModelDef| {
@@ -84,7 +176,7 @@ pub fn diff(old: &ModelDef, new: &ModelDef) -> Vec<Change> {
             .collect::<Vec<_>>()
     };
     if names(old) != names(new) || old.virtuals != new.virtuals {
-        changes.compatible(MODEL, "virtuals changed");
+        changes.compatible(MODEL, ChangeKind::VirtualsChanged, "virtuals changed");
     }
     changes.0
 }
@@ -92,20 +184,27 @@ pub fn diff(old: &ModelDef, new: &ModelDef) -> Vec<Change> {
 struct Changes(Vec<Change>);
 
 impl Changes {
-    fn push(&mut self, path: &str, breaking: bool, description: impl Into<String>) {
+    fn push(
+        &mut self,
+        path: &str,
+        kind: ChangeKind,
+        breaking: bool,
+        description: impl Into<String>,
+    ) {
         self.0.push(Change {
             path: path.to_owned(),
+            kind,
             breaking,
             description: description.into(),
         });
     }
 
-    fn breaking(&mut self, path: &str, description: impl Into<String>) {
-        self.push(path, true, description);
+    fn breaking(&mut self, path: &str, kind: ChangeKind, description: impl Into<String>) {
+        self.push(path, kind, true, description);
     }
 
-    fn compatible(&mut self, path: &str, description: impl Into<String>) {
-        self.push(path, false, description);
+    fn compatible(&mut self, path: &str, kind: ChangeKind, description: impl Into<String>) {
+        self.push(path, kind, false, description);
     }
 }
 
@@ -126,9 +225,13 @@ fn schema(changes: &mut Changes, prefix: &str, old: &Schema, new: &Schema, stric
                 let fills_itself = new_field.opts.default.is_some()
                     || matches!(new_field.ty, FieldType::Array(_) | FieldType::SubDocs(_));
                 if new_field.opts.required && !fills_itself {
-                    changes.breaking(&path, "new required field without a default");
+                    changes.breaking(
+                        &path,
+                        ChangeKind::RequiredFieldAdded,
+                        "new required field without a default",
+                    );
                 } else {
-                    changes.compatible(&path, "field added");
+                    changes.compatible(&path, ChangeKind::FieldAdded, "field added");
                 }
             }
         }
@@ -139,15 +242,24 @@ fn schema(changes: &mut Changes, prefix: &str, old: &Schema, new: &Schema, stric
             if strict == Strict::Throw {
                 changes.breaking(
                     &path,
+                    ChangeKind::FieldRemoved,
                     "field removed: documents that have it are now rejected (strict: throw)",
                 );
             } else {
-                changes.compatible(&path, "field removed: its values are no longer stored");
+                changes.compatible(
+                    &path,
+                    ChangeKind::FieldRemoved,
+                    "field removed: its values are no longer stored",
+                );
             }
         }
     }
     if old.id != new.id {
-        changes.compatible(prefix, format!("sub-document _id {} -> {}", old.id, new.id));
+        changes.compatible(
+            prefix,
+            ChangeKind::SubdocumentIdChanged,
+            format!("sub-document _id {} -> {}", old.id, new.id),
+        );
     }
 }
 
@@ -161,10 +273,16 @@ fn field(changes: &mut Changes, path: &str, old: &FieldDef, new: &FieldDef, stri
             field(changes, &format!("{path}.$"), a, b, strict);
         }
         (a, b) if a == b => {}
-        (_, FieldType::Mixed) => {
-            changes.compatible(path, format!("type {} -> Mixed", old.ty.name()))
-        }
-        (a, b) => changes.breaking(path, format!("type {} -> {}", a.name(), b.name())),
+        (_, FieldType::Mixed) => changes.compatible(
+            path,
+            ChangeKind::TypeWidened,
+            format!("type {} -> Mixed", old.ty.name()),
+        ),
+        (a, b) => changes.breaking(
+            path,
+            ChangeKind::TypeChanged,
+            format!("type {} -> {}", a.name(), b.name()),
+        ),
     }
     options(changes, path, &old.opts, &new.opts);
 }
@@ -172,12 +290,16 @@ fn field(changes: &mut Changes, path: &str, old: &FieldDef, new: &FieldDef, stri
 fn options(changes: &mut Changes, path: &str, old: &FieldOptions, new: &FieldOptions) {
     if new.required && !old.required {
         if new.default.is_some() {
-            changes.compatible(path, "now required (new documents get the default)");
+            changes.compatible(
+                path,
+                ChangeKind::NowRequired,
+                "now required (new documents get the default)",
+            );
         } else {
-            changes.breaking(path, "now required");
+            changes.breaking(path, ChangeKind::NowRequired, "now required");
         }
     } else if old.required && !new.required {
-        changes.compatible(path, "no longer required");
+        changes.compatible(path, ChangeKind::NoLongerRequired, "no longer required");
     }
     enum_values(
         changes,
@@ -206,18 +328,23 @@ fn options(changes: &mut Changes, path: &str, old: &FieldOptions, new: &FieldOpt
     let (old_match, new_match) = (old.match_pattern.as_ref(), new.match_pattern.as_ref());
     if old_match != new_match {
         match new_match {
-            Some(_) => changes.breaking(path, format!("match {old_match:?} -> {new_match:?}")),
-            None => changes.compatible(path, "match removed"),
+            Some(_) => changes.breaking(
+                path,
+                ChangeKind::MatchChanged,
+                format!("match {old_match:?} -> {new_match:?}"),
+            ),
+            None => changes.compatible(path, ChangeKind::MatchRemoved, "match removed"),
         }
     }
     if (old.trim, old.lowercase, old.uppercase) != (new.trim, new.lowercase, new.uppercase) {
         changes.compatible(
             path,
+            ChangeKind::SettersChanged,
             "setters (trim/lowercase/uppercase) changed: new writes are normalised differently",
         );
     }
     if old.default != new.default {
-        changes.compatible(path, "default changed");
+        changes.compatible(path, ChangeKind::DefaultChanged, "default changed");
     }
 }
 
@@ -225,16 +352,24 @@ fn options(changes: &mut Changes, path: &str, old: &FieldOptions, new: &FieldOpt
 fn enum_values(changes: &mut Changes, path: &str, old: Option<&[Value]>, new: Option<&[Value]>) {
     match (old, new) {
         (None, None) => {}
-        (None, Some(_)) => changes.breaking(path, "enum added"),
-        (Some(_), None) => changes.compatible(path, "enum removed"),
+        (None, Some(_)) => changes.breaking(path, ChangeKind::EnumAdded, "enum added"),
+        (Some(_), None) => changes.compatible(path, ChangeKind::EnumRemoved, "enum removed"),
         (Some(old), Some(new)) => {
             let removed: Vec<&Value> = old.iter().filter(|v| !new.contains(v)).collect();
             let added: Vec<&Value> = new.iter().filter(|v| !old.contains(v)).collect();
             if !removed.is_empty() {
-                changes.breaking(path, format!("enum values removed: {}", list(&removed)));
+                changes.breaking(
+                    path,
+                    ChangeKind::EnumValuesRemoved,
+                    format!("enum values removed: {}", list(&removed)),
+                );
             }
             if !added.is_empty() {
-                changes.compatible(path, format!("enum values added: {}", list(&added)));
+                changes.compatible(
+                    path,
+                    ChangeKind::EnumValuesAdded,
+                    format!("enum values added: {}", list(&added)),
+                );
             }
         }
     }
@@ -258,10 +393,24 @@ fn bound(
     stricter: impl Fn(f64, f64) -> bool,
 ) {
     match (old, new) {
-        (None, Some(n)) => changes.breaking(path, format!("{name} {n} added")),
-        (Some(o), None) => changes.compatible(path, format!("{name} {o} removed")),
+        (None, Some(n)) => changes.breaking(
+            path,
+            ChangeKind::BoundTightened,
+            format!("{name} {n} added"),
+        ),
+        (Some(o), None) => changes.compatible(
+            path,
+            ChangeKind::BoundRelaxed,
+            format!("{name} {o} removed"),
+        ),
         (Some(o), Some(n)) if o != n => {
-            changes.push(path, stricter(o, n), format!("{name} {o} -> {n}"))
+            let tightened = stricter(o, n);
+            let kind = if tightened {
+                ChangeKind::BoundTightened
+            } else {
+                ChangeKind::BoundRelaxed
+            };
+            changes.push(path, kind, tightened, format!("{name} {o} -> {n}"))
         }
         _ => {}
     }

@@ -18,6 +18,7 @@
 
 mod cast;
 mod cast_path;
+mod compat;
 mod ctx;
 pub mod date;
 mod defaults;
@@ -46,8 +47,9 @@ mod validation_error;
 mod virtuals;
 mod walk;
 
+pub use compat::{CompatibilityMode, Direction, Incompatibility, UnknownMode, check_compatibility};
 pub use defaults::{Generator, TemplateError};
-pub use diff::{Change, diff};
+pub use diff::{Change, ChangeKind, diff};
 pub use error::ModelError;
 pub use field::{DefaultValue, FieldDef, FieldOptions, FieldType, Schema};
 pub use index::{IndexDef, IndexKey, IndexOrder};

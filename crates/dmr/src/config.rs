@@ -38,6 +38,8 @@ pub struct Config {
     pub shutdown_timeout: Duration,
     pub body_limit: usize,
     pub request_timeout: Duration,
+    /// Header deadline, keep-alive timeout, open-connection bound: the accept loop's.
+    pub connections: dmr_http::ConnectionLimits,
     pub ttl_sweep_interval: Duration,
     pub max_page_size: u64,
     pub default_page_size: u64,
@@ -465,6 +467,23 @@ impl Config {
                 "a whole number of bytes, at least 1 (e.g. 10485760)",
             ) as usize,
             request_timeout: r.millis("REQUEST_TIMEOUT_MS"),
+            connections: dmr_http::ConnectionLimits {
+                headers_timeout: Duration::from_millis(r.count(
+                    "HEADERS_TIMEOUT_MS",
+                    0,
+                    "a whole number of milliseconds (0 = no deadline)",
+                )),
+                keep_alive_timeout: Duration::from_millis(r.count(
+                    "KEEP_ALIVE_TIMEOUT_MS",
+                    0,
+                    "a whole number of milliseconds (0 = never close an idle connection)",
+                )),
+                max_connections: r.count(
+                    "MAX_CONNECTIONS",
+                    1,
+                    "a whole number of connections, at least 1",
+                ) as usize,
+            },
             ttl_sweep_interval: r.millis("TTL_SWEEP_INTERVAL_MS"),
             max_page_size: r.count(
                 "MAX_PAGE_SIZE",

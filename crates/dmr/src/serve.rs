@@ -101,7 +101,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     tracing::info!(address = %local, environment = %config.node_env, backend = registry.backend_kind(), "listening on http://{local}");
 
     let metrics_listener = match config.metrics {
-        MetricsSettings::Separate(address) => Some(serve_metrics(address, state.clone()).await?),
+        MetricsSettings::Separate(address) => {
+            Some(serve_metrics(address, state.clone(), config.connections).await?)
+        }
         MetricsSettings::Off | MetricsSettings::OnApiPort => None,
     };
     let sweeper = tokio::spawn(sweep_idle_tenants(registry.clone(), config.clone()));
@@ -112,13 +114,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     ));
 
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(
-        axum::serve(listener, dmr_http::with_peer_address(app))
-            .with_graceful_shutdown(async move {
-                let _ = stop_rx.await;
-            })
-            .into_future(),
-    );
+    let server = tokio::spawn(dmr_http::serve(
+        listener,
+        app,
+        config.connections,
+        async move {
+            let _ = stop_rx.await;
+        },
+    ));
 
     let signal = shutdown.received().await;
     tracing::info!(
@@ -137,8 +140,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         backplane.abort();
     }
     match tokio::time::timeout(config.shutdown_timeout, server).await {
-        Ok(Ok(Ok(()))) => tracing::info!("in-flight requests drained"),
-        Ok(Ok(Err(e))) => tracing::error!(error = %e, "server stopped with an error"),
+        Ok(Ok(())) => tracing::info!("in-flight requests drained"),
         Ok(Err(e)) => tracing::error!(error = %e, "server task failed"),
         Err(_) => tracing::warn!(
             timeout_ms = config.shutdown_timeout.as_millis() as u64,
@@ -154,6 +156,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 async fn serve_metrics(
     address: SocketAddr,
     state: AppState,
+    limits: dmr_http::ConnectionLimits,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
     let listener = TcpListener::bind(address).await.with_context(|| {
         format!(
@@ -179,9 +182,8 @@ async fn serve_metrics(
         }),
     );
     Ok(tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, router).await {
-            tracing::error!(error = %e, "the metrics listener stopped");
-        }
+        // Scrapers are trusted to behave, but a stuck one still must not hold sockets.
+        dmr_http::serve(listener, router, limits, std::future::pending()).await;
     }))
 }
 
@@ -204,6 +206,9 @@ fn log_settings(config: &Config) {
         cors_origins = %config.edge.cors_origins,
         max_open_tenants = config.max_open_tenants,
         tenant_idle_timeout_ms = config.tenant_idle_timeout.as_millis() as u64,
+        headers_timeout_ms = config.connections.headers_timeout.as_millis() as u64,
+        keep_alive_timeout_ms = config.connections.keep_alive_timeout.as_millis() as u64,
+        max_connections = config.connections.max_connections,
         mongodb = ?config.mongodb,
         redis = ?config.redis,
         "configuration"

@@ -241,6 +241,24 @@ pub const SETTINGS: &[Setting] = &[
         "Longest a request may take before a 408, milliseconds",
     ),
     s(
+        "HEADERS_TIMEOUT_MS",
+        "headers-timeout-ms",
+        Some("60000"),
+        "How long a connection may take to send a request head (from connecting, or from the previous response), milliseconds; 0 = no deadline (Node's headersTimeout)",
+    ),
+    s(
+        "KEEP_ALIVE_TIMEOUT_MS",
+        "keep-alive-timeout-ms",
+        Some("5000"),
+        "How long a connection may stay open with no byte moving and no request being answered, milliseconds (closed within 1.5x of it); 0 = never (Node's keepAliveTimeout)",
+    ),
+    s(
+        "MAX_CONNECTIONS",
+        "max-connections",
+        Some("4096"),
+        "Connections open at once; past it new ones wait in the listen backlog until one closes",
+    ),
+    s(
         "MAX_PAGE_SIZE",
         "max-page-size",
         Some("1000"),

@@ -9,6 +9,7 @@ mod support;
 mod auth;
 
 mod bad_input;
+mod connection_limits;
 mod connections;
 mod crash;
 mod dashboard;
