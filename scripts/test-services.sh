@@ -5,6 +5,7 @@
 #   promtool      from Debian's prometheus package (checks of deploy/prometheus, /metrics) -> DMR_PROMTOOL
 #   secantusd-py  from PyPI (secantusdb), a MongoDB wire-protocol server -> DMR_SECANTUSD
 #   schemathesis  from PyPI, the OpenAPI-driven fuzzer of scripts/fuzz-api.sh -> DMR_SCHEMATHESIS
+#   chromium      from Debian's package, the headless browser of the dashboard test -> DMR_CHROMIUM
 # Source it (`. scripts/test-services.sh`); it installs only what is missing.
 set -euo pipefail
 
@@ -37,6 +38,16 @@ if ! command -v promtool >/dev/null 2>&1; then
 fi
 DMR_PROMTOOL="$(command -v promtool)"
 
+# The dashboard test drives Debian's chromium headless over the DevTools protocol; a font
+# (fonts-liberation, a recommend skipped here) keeps the screenshot's text legible.
+if ! command -v chromium >/dev/null 2>&1; then
+    echo "test-services: installing chromium (Debian package, for the dashboard test)" >&2
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        chromium fonts-liberation >/dev/null
+fi
+DMR_CHROMIUM="$(command -v chromium)"
+
 venv="$DMR_TOOLS_DIR/venv"
 if ! "$venv/bin/secantusd-py" --help >/dev/null 2>&1; then
     echo "test-services: installing secantusdb==$SECANTUSDB_VERSION into $venv" >&2
@@ -52,4 +63,4 @@ if [ "$("$venv/bin/st" --version 2>/dev/null)" != "st, version $SCHEMATHESIS_VER
 fi
 DMR_SCHEMATHESIS="$venv/bin/st"
 
-export DMR_REDIS_SERVER DMR_PROMTOOL DMR_SECANTUSD DMR_SCHEMATHESIS
+export DMR_REDIS_SERVER DMR_PROMTOOL DMR_SECANTUSD DMR_SCHEMATHESIS DMR_CHROMIUM

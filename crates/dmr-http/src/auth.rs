@@ -13,7 +13,7 @@ use crate::handlers::fallback;
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
-    /// Anyone: `/`, `/health`, `/api/models/health` (probes).
+    /// Anyone: `/`, `/health`, `/api/models/health` (probes), the dashboard's files.
     Public,
     /// Any valid key, a tenant's or the admin's: reads that belong to no tenant.
     AnyKey,

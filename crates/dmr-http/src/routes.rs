@@ -25,7 +25,9 @@ use utoipa_axum::routes;
 
 use crate::auth::Access;
 use crate::edge::{self, HandlerFuture, Route, RouteIndex};
-use crate::handlers::{api_keys, cache, docs, documents, fallback, info, models, monitoring};
+use crate::handlers::{
+    api_keys, cache, dashboard, docs, documents, fallback, info, models, monitoring,
+};
 use crate::openapi::{self, ApiDoc};
 use crate::state::{AppState, HttpConfig, leak};
 
@@ -46,6 +48,10 @@ pub mod paths {
     pub const MODELS_HEALTH: &str = "/api/models/health";
     pub const STATS: &str = "/api/models/stats";
     pub const METRICS: &str = "/metrics";
+    /// The live dashboard's page, script and style sheet (public: no data in them).
+    pub const DASHBOARD: &str = "/dashboard";
+    pub const DASHBOARD_SCRIPT: &str = "/dashboard.js";
+    pub const DASHBOARD_STYLE: &str = "/dashboard.css";
     pub const SCHEMAS: &str = "/api/models/schemas";
     pub const SCHEMAS_RELOAD: &str = "/api/models/schemas/reload";
     pub const CACHE: &str = "/api/models/cache";
@@ -106,6 +112,10 @@ pub(crate) fn rows() -> Vec<Route> {
         .add(Method::GET, MODELS_HEALTH, Public, monitoring::health)
         .add(Method::GET, STATS, Admin, monitoring::stats)
         .add(Method::GET, METRICS, Admin, monitoring::metrics)
+        // The page carries no data; the stats it polls are admin-only.
+        .add(Method::GET, DASHBOARD, Public, dashboard::page)
+        .add(Method::GET, DASHBOARD_SCRIPT, Public, dashboard::script)
+        .add(Method::GET, DASHBOARD_STYLE, Public, dashboard::style)
         .add(Method::GET, SCHEMAS, AnyKey, models::schemas)
         .add(Method::POST, SCHEMAS_RELOAD, Admin, models::reload)
         .add(Method::DELETE, CACHE, Admin, cache::invalidate_all)
@@ -205,6 +215,9 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(monitoring::health))
         .routes(routes!(monitoring::stats))
         .routes(routes!(monitoring::metrics))
+        .routes(routes!(dashboard::page))
+        .routes(routes!(dashboard::script))
+        .routes(routes!(dashboard::style))
         .routes(routes!(models::schemas))
         .routes(routes!(models::reload))
         .routes(routes!(cache::invalidate_all))
@@ -286,7 +299,17 @@ mod tests {
             .filter(|r| r.access == Access::Public)
             .map(|r| r.path)
             .collect();
-        assert_eq!(public, ["/", "/health", "/api/models/health"]);
+        assert_eq!(
+            public,
+            [
+                "/",
+                "/health",
+                "/api/models/health",
+                "/dashboard",
+                "/dashboard.js",
+                "/dashboard.css"
+            ]
+        );
     }
 
     #[test]

@@ -316,6 +316,10 @@ fn cases(f: &Fixture) -> Vec<Case> {
         case(M::GET, "/api/models/health", 200).refused(Throttled, 429),
         case(M::GET, "/api/models/stats", 200).refused(TenantKey, 403),
         case(M::GET, "/metrics", 200).refused(NoKey, 401),
+        // The dashboard's files: public, nothing a request can get wrong.
+        case(M::GET, "/dashboard", 200),
+        case(M::GET, "/dashboard.js", 200),
+        case(M::GET, "/dashboard.css", 200),
         case(M::GET, "/api/models/schemas", 200).refused(NoKey, 401),
         case(M::POST, "/api/models/schemas/reload", 200).refused(TenantKey, 403),
         case(M::DELETE, "/api/models/cache", 200).refused(NoKey, 401),

@@ -1,5 +1,6 @@
 pub mod api_keys;
 pub mod cache;
+pub mod dashboard;
 pub mod docs;
 pub mod documents;
 pub mod fallback;

@@ -55,8 +55,9 @@ async fn call(
     let text = response.text().await.unwrap();
     let plain = headers
         .get("content-type")
-        .is_some_and(|v| v.as_bytes().starts_with(b"text/plain"));
-    // `/metrics` answers text; every other answer, refusals included, is JSON.
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/"));
+    // `/metrics` and the dashboard's files answer text; every other answer, refusals
+    // included, is JSON.
     let body = if plain && status.is_success() {
         Value::String(text)
     } else {
@@ -165,6 +166,9 @@ const MATRIX: &[(&str, &str, Body, [u16; 5])] = &[
     ("GET", "/api/models/health", Body::None, OPEN),
     ("GET", "/api/models/stats", Body::None, ADMIN_ONLY),
     ("GET", "/metrics", Body::None, ADMIN_ONLY),
+    ("GET", "/dashboard", Body::None, OPEN),
+    ("GET", "/dashboard.js", Body::None, OPEN),
+    ("GET", "/dashboard.css", Body::None, OPEN),
     ("GET", "/api/models/schemas", Body::None, ANY_KEY),
     ("POST", "/api/models/schemas/reload", Body::None, ADMIN_ONLY),
     ("DELETE", "/api/models/cache", Body::None, ADMIN_ONLY),

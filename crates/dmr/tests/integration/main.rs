@@ -1,7 +1,8 @@
 //! Every integration test of the binary, in one test executable (one link on a 2-core
 //! machine). Each test starts the real `dmr` on a free loopback port with its own
 //! temporary DATA_DIR and LOG_DIR, and talks HTTP to it; `deploy_monitoring` checks the
-//! monitoring files under deploy/ instead (with promtool), sharing the one link.
+//! monitoring files under deploy/ instead (with promtool), sharing the one link;
+//! `dashboard` drives a headless Chromium against the server.
 
 mod support;
 
@@ -11,6 +12,7 @@ mod bad_input;
 mod connection_limits;
 mod connections;
 mod crash;
+mod dashboard;
 mod deploy_monitoring;
 mod documents;
 mod edge;

@@ -1,3 +1,4 @@
+pub mod chromium;
 pub mod metrics_doc;
 pub mod promql;
 pub mod promtool;

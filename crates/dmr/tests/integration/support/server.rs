@@ -261,9 +261,9 @@ impl TestServer {
         let plain = response
             .headers()
             .get("content-type")
-            .is_some_and(|v| v.as_bytes().starts_with(b"text/plain"));
+            .is_some_and(|v| v.as_bytes().starts_with(b"text/"));
         let text = response.text().await.unwrap();
-        // `/metrics` answers text; everything else JSON.
+        // `/metrics` and the dashboard's files answer text; everything else JSON.
         if plain {
             return (status, serde_json::Value::String(text));
         }
