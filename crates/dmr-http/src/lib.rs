@@ -23,7 +23,10 @@ pub use client_addr::TrustedProxies;
 pub use connection::with_peer_address;
 pub use cors::CorsOrigins;
 pub use dmr_metrics::CONTENT_TYPE as METRICS_CONTENT_TYPE;
-pub use edge::{EdgeConfig, LIMITER_CAPACITY, RequestContext, RequestScope, with_current_request};
+pub use edge::{
+    EdgeConfig, LIMITER_CAPACITY, RequestContext, RequestScope, TraceParent, set_trace_parent,
+    with_current_request,
+};
 pub use error::{ApiError, ErrorCode};
 pub use json_depth::MAX_CONFIGURABLE_DEPTH as MAX_JSON_DEPTH_LIMIT;
 pub use metrics::render as render_metrics;
