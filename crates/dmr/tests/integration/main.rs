@@ -25,4 +25,5 @@ mod services;
 mod shutdown;
 mod single_flight;
 mod startup;
+mod traces;
 mod versions;
