@@ -4,7 +4,8 @@
 # Usage: scripts/bench-instructions.sh [requests, default 5000]
 # Runs, one at a time under callgrind: the bare axum ceiling, the same with the registry's
 # response headers (HEADERS=1), and the registry's L1-hit route (100 tenants compiled
-# first) at the default LOG_LEVEL and at warn. Each gets the requests one after another on one keep-alive connection (curl),
+# first) at the default LOG_LEVEL and at warn, and at the defaults with trace export on
+# (OTEL_EXPORTER_OTLP_ENDPOINT to a receiver on loopback). Each gets the requests one after another on one keep-alive connection (curl),
 # after a warm-up; counting starts after the warm-up (callgrind_control -z). Prints
 # instructions (Ir) and first-level data-cache misses (simulated) per request.
 set -euo pipefail
@@ -17,7 +18,8 @@ cargo build --release --quiet --bin dmr --bin bare-axum
 
 work="$(mktemp -d)"
 pid=""
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+receiver=""
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; [ -n "$receiver" ] && kill "$receiver" 2>/dev/null; rm -rf "$work"' EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # count FILE NAME COMMAND...: the server, with the variables in $vars, listens on $port;
@@ -66,3 +68,33 @@ count l1 "GET /api/models/:t/:m (L1 hit), defaults" target/release/dmr serve
 port="$(free_port)"
 vars=(LOG_LEVEL=warn PORT="$port" "${registry[@]}")
 count quiet "same, LOG_LEVEL=warn" target/release/dmr serve
+# Trace export on: every span built, batched, encoded as protobuf and POSTed to an OTLP
+# receiver (answers 200 to every export and counts them), all in the count. The batch is
+# sent every 100 ms so that nothing waits for the shutdown.
+receiver_port="$(free_port)"
+python3 - "$receiver_port" "$work/exports" <<'PY' &
+import http.server, sys
+port, log = int(sys.argv[1]), sys.argv[2]
+class Receiver(http.server.BaseHTTPRequestHandler):
+    exports = 0
+    received = 0
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("content-length", 0)))
+        Receiver.exports += 1
+        Receiver.received += len(body)
+        self.send_response(200)
+        self.send_header("content-type", "application/x-protobuf")
+        self.send_header("content-length", "0")
+        self.end_headers()
+        with open(log, "w") as f:
+            f.write(f"{Receiver.exports} exports, {Receiver.received} bytes\n")
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", port), Receiver).serve_forever()
+PY
+receiver=$!
+port="$(free_port)"
+vars=(PORT="$port" OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$receiver_port"
+      OTEL_BSP_SCHEDULE_DELAY=100 "${registry[@]}")
+count traced "same, defaults + trace export (OTLP)" target/release/dmr serve
+echo "  the receiver got: $(cat "$work/exports" 2>/dev/null || echo 'nothing')"

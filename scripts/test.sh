@@ -24,7 +24,7 @@ fi
 #   - text search: SecantusDB has no text indexes (`mongodb::text_search_...` checks the
 #     clear 400 instead); TTL expiry: MongoDB's own monitor deletes, once a minute;
 #   - startup:: and mongodb:: choose their backend themselves and already ran above.
-mongo_suites='test(/^(bad_input|connections|documents|fleet|logs|metrics_promtool|seed_routes|single_flight|versions)::/)'
+mongo_suites='test(/^(bad_input|connections|documents|fleet|logs|metrics_promtool|seed_routes|single_flight|traces|versions)::/)'
 sqlite_only='test(=documents::a_slow_request_is_a_408_and_a_huge_filter_a_400)
   | test(=documents::an_indexed_query_uses_the_models_index)
   | test(=documents::text_search_on_products_and_bulk_insert)

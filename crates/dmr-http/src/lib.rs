@@ -22,7 +22,10 @@ pub use auth::Access;
 pub use client_addr::TrustedProxies;
 pub use cors::CorsOrigins;
 pub use dmr_metrics::CONTENT_TYPE as METRICS_CONTENT_TYPE;
-pub use edge::{EdgeConfig, LIMITER_CAPACITY, RequestContext, RequestScope, with_current_request};
+pub use edge::{
+    EdgeConfig, LIMITER_CAPACITY, RequestContext, RequestScope, TraceParent, set_trace_parent,
+    with_current_request,
+};
 pub use error::{ApiError, ErrorCode};
 pub use json_depth::MAX_CONFIGURABLE_DEPTH as MAX_JSON_DEPTH_LIMIT;
 pub use metrics::render as render_metrics;

@@ -135,7 +135,7 @@ impl ConnectionManager {
                 }
                 let open = self.backend.open_tenant(tenant);
                 let store = self.timings.time(StoreOperation::OpenTenant, open).await?;
-                let store = TimedStore::wrap(store, Arc::clone(&self.timings));
+                let store = TimedStore::wrap(store, Arc::clone(&self.timings), self.backend.kind());
                 tracing::debug!(tenant = %tenant, "tenant store opened");
                 Ok::<_, StoreError>(Arc::new(OpenTenant {
                     tenant: tenant.clone(),

@@ -10,6 +10,8 @@ use dmr_cache::{Awaited, SharedTier};
 use dmr_model::ModelDef;
 use dmr_store::{EnsuredCollection, TenantId};
 use serde::{Deserialize, Serialize};
+use tracing::Instrument;
+use tracing::field::Empty;
 
 use crate::compiled::CompiledModel;
 use crate::error::RegistryError;
@@ -45,7 +47,15 @@ impl Registry {
         stamp: Stamp,
     ) -> Result<Arc<CompiledModel>, RegistryError> {
         let entry = entry(def);
-        match tier.get(tenant.as_str(), &entry).await {
+        // A DEBUG span per round trip to the shared tier, for trace export.
+        let get = tracing::debug_span!(target: "dmr::registry", "l2 get", cache.hit = Empty);
+        let found = tier
+            .get(tenant.as_str(), &entry)
+            .instrument(get.clone())
+            .await;
+        get.record("cache.hit", matches!(found, Ok(Some(_))));
+        drop(get);
+        match found {
             Ok(Some(bytes)) => {
                 if let Some(compiled) = self.rebuild_from_l2(tenant, def, &bytes, stamp).await? {
                     return Ok(compiled);
@@ -58,11 +68,24 @@ impl Registry {
             }
         }
         for _ in 0..LOCK_ATTEMPTS {
-            match tier.try_lock(tenant.as_str(), &entry).await {
+            let lock =
+                tracing::debug_span!(target: "dmr::registry", "fleet lock", acquired = Empty);
+            let locked = tier
+                .try_lock(tenant.as_str(), &entry)
+                .instrument(lock.clone())
+                .await;
+            lock.record("acquired", matches!(locked, Ok(Some(_))));
+            drop(lock);
+            match locked {
                 Ok(Some(lock)) => {
                     let compiled = self.compile(tenant, def, stamp).await;
                     if let Ok(compiled) = &compiled {
-                        match tier.put(&lock, &describe(compiled)).await {
+                        let descriptor = describe(compiled);
+                        let put = tier.put(&lock, &descriptor);
+                        match put
+                            .instrument(tracing::debug_span!(target: "dmr::registry", "l2 put"))
+                            .await
+                        {
                             Ok(true) => {}
                             Ok(false) => {
                                 tracing::debug!(tenant = %tenant, model = %def.name, "L2 write fenced out by a newer lock or an invalidation")
@@ -81,6 +104,7 @@ impl Registry {
                     Counters::bump(&self.inner.counters.fleet_waits);
                     match tier
                         .await_entry(tenant.as_str(), &entry, self.inner.fleet_wait)
+                        .instrument(tracing::debug_span!(target: "dmr::registry", "fleet wait"))
                         .await
                     {
                         Ok(Awaited::Ready(bytes)) => {

@@ -8,6 +8,7 @@ use dmr_query::{Filter, Sort};
 use dmr_store::FindQuery;
 use dmr_store::{Backend, StoreError, TenantId};
 use serde_json::Value;
+use tracing::Instrument;
 
 static NO_SORT: Sort = Sort { keys: Vec::new() };
 
@@ -151,7 +152,18 @@ impl Registry {
             let def = models
                 .get(name)
                 .ok_or_else(|| RegistryError::ModelNotFound(name.to_owned()))?;
-            let hit = self.inner.l1.get(&ModelKeyRef { tenant, def }).await;
+            // Spans for trace export (DEBUG: not built unless a layer wants them).
+            let span = tracing::debug_span!(
+                target: "dmr::registry", "l1 lookup",
+                tenant = tenant.as_str(), model = name, cache.hit = tracing::field::Empty,
+            );
+            let hit = self
+                .inner
+                .l1
+                .get(&ModelKeyRef { tenant, def })
+                .instrument(span.clone())
+                .await;
+            span.record("cache.hit", hit.is_some());
             if let Some(compiled) = hit {
                 compiled.open.touch();
                 if let Some(started) = started {
@@ -205,6 +217,10 @@ impl Registry {
     }
 
     /// One load for every caller that missed L1 on this key.
+    #[tracing::instrument(
+        level = "debug", target = "dmr::registry", name = "model load", skip_all,
+        fields(tenant = tenant.as_str(), model = def.name.as_str()),
+    )]
     async fn load(
         &self,
         tenant: &TenantId,
@@ -228,6 +244,10 @@ impl Registry {
 
     /// Opens the tenant's store (provisioning the tenant on first use), ensures the
     /// collection and its indexes, and builds the handle.
+    #[tracing::instrument(
+        level = "debug", target = "dmr::registry", name = "compile", skip_all,
+        fields(tenant = tenant.as_str(), model = def.name.as_str()),
+    )]
     pub(crate) async fn compile(
         &self,
         tenant: &TenantId,

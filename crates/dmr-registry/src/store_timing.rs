@@ -1,12 +1,17 @@
 //! Every tenant-store operation timed, by operation, for `/metrics`: the connection
 //! manager hands out each opened store wrapped in `TimedStore`, so no call site can be
 //! missed. A duration is one striped histogram observation (no shared cache line).
+//!
+//! Each operation is also a DEBUG span for trace export (OTel's database conventions:
+//! `db.system`, `db.namespace`, `db.collection.name`, `db.operation.name`), built only
+//! when a layer wants it.
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 
 use async_trait::async_trait;
+use dmr_error_code::CodedError;
 use dmr_metrics::{Histogram, HistogramSnapshot};
 use dmr_query::Filter;
 use dmr_store::{
@@ -14,6 +19,8 @@ use dmr_store::{
     WriteOutcome,
 };
 use serde_json::Value;
+use tracing::Instrument;
+use tracing::field::Empty;
 
 /// The operations timed, as `/metrics` labels them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,18 +88,56 @@ impl StoreTimings {
     }
 }
 
-/// A tenant store whose every operation is timed.
+/// A tenant store whose every operation is timed and traced.
 pub(crate) struct TimedStore {
     inner: Arc<dyn TenantStore>,
     timings: Arc<StoreTimings>,
+    /// The engine, as `Backend::kind` names it ("sqlite", "mongodb"): `db.system`.
+    db_system: &'static str,
 }
 
 impl TimedStore {
     pub(crate) fn wrap(
         inner: Arc<dyn TenantStore>,
         timings: Arc<StoreTimings>,
+        db_system: &'static str,
     ) -> Arc<dyn TenantStore> {
-        Arc::new(TimedStore { inner, timings })
+        Arc::new(TimedStore {
+            inner,
+            timings,
+            db_system,
+        })
+    }
+
+    /// Runs one operation on `collection`: timed, inside its span, its error on the span.
+    async fn run<T>(
+        &self,
+        op: StoreOperation,
+        collection: &CollectionSpec,
+        operation: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        let span = tracing::debug_span!(
+            target: "dmr::store",
+            "store operation",
+            otel.name = %format_args!("{} {}", op.as_str(), collection.name),
+            otel.kind = "client",
+            otel.status_code = Empty,
+            db.system = self.db_system,
+            db.namespace = self.inner.database_name(),
+            db.collection.name = collection.name.as_str(),
+            db.operation.name = op.as_str(),
+            error.type = Empty,
+        );
+        let result = self
+            .timings
+            .time(op, operation)
+            .instrument(span.clone())
+            .await;
+        if let Err(e) = &result {
+            span.record("otel.status_code", "error");
+            span.record("error.type", e.error_code().as_str());
+        }
+        result
     }
 }
 
@@ -107,15 +152,12 @@ impl TenantStore for TimedStore {
         spec: &CollectionSpec,
     ) -> Result<EnsuredCollection, StoreError> {
         let op = StoreOperation::EnsureCollection;
-        self.timings
-            .time(op, self.inner.ensure_collection(spec))
-            .await
+        self.run(op, spec, self.inner.ensure_collection(spec)).await
     }
 
     async fn insert(&self, collection: &CollectionSpec, doc: &Value) -> Result<(), StoreError> {
         let op = StoreOperation::Insert;
-        self.timings
-            .time(op, self.inner.insert(collection, doc))
+        self.run(op, collection, self.inner.insert(collection, doc))
             .await
     }
 
@@ -125,7 +167,8 @@ impl TenantStore for TimedStore {
         id: &str,
     ) -> Result<Option<Stored>, StoreError> {
         let op = StoreOperation::Get;
-        self.timings.time(op, self.inner.get(collection, id)).await
+        self.run(op, collection, self.inner.get(collection, id))
+            .await
     }
 
     async fn find(
@@ -134,15 +177,13 @@ impl TenantStore for TimedStore {
         query: &FindQuery<'_>,
     ) -> Result<Vec<Value>, StoreError> {
         let op = StoreOperation::Find;
-        self.timings
-            .time(op, self.inner.find(collection, query))
+        self.run(op, collection, self.inner.find(collection, query))
             .await
     }
 
     async fn count(&self, collection: &CollectionSpec, filter: &Filter) -> Result<u64, StoreError> {
         let op = StoreOperation::Count;
-        self.timings
-            .time(op, self.inner.count(collection, filter))
+        self.run(op, collection, self.inner.count(collection, filter))
             .await
     }
 
@@ -155,13 +196,12 @@ impl TenantStore for TimedStore {
     ) -> Result<WriteOutcome, StoreError> {
         let op = StoreOperation::Replace;
         let replace = self.inner.replace(collection, id, revision, doc);
-        self.timings.time(op, replace).await
+        self.run(op, collection, replace).await
     }
 
     async fn delete(&self, collection: &CollectionSpec, id: &str) -> Result<bool, StoreError> {
         let op = StoreOperation::Delete;
-        self.timings
-            .time(op, self.inner.delete(collection, id))
+        self.run(op, collection, self.inner.delete(collection, id))
             .await
     }
 
@@ -172,8 +212,7 @@ impl TenantStore for TimedStore {
         cutoff: &str,
     ) -> Result<u64, StoreError> {
         let op = StoreOperation::Expire;
-        self.timings
-            .time(op, self.inner.expire(collection, path, cutoff))
+        self.run(op, collection, self.inner.expire(collection, path, cutoff))
             .await
     }
 

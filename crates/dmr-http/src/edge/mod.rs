@@ -49,7 +49,7 @@ pub use context::tenant_named;
 pub use context::{ContextLayer, ModelName, RequestContext};
 pub use dispatch::Dispatch;
 pub use limits::{LIMITER_CAPACITY, LimitsLayer};
-pub use observe::ObserveLayer;
+pub use observe::{ObserveLayer, TraceParent, set_trace_parent};
 pub use request_scope::{RequestScope, with_current_request};
 pub use route_index::{HandlerFuture, Route, RouteIndex};
 

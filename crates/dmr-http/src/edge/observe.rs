@@ -9,17 +9,19 @@
 //! request's fields come from its scope, written by the binary's formatter, and the
 //! writers are non-blocking. For trace export a DEBUG span is opened too; with no layer
 //! interested in it (no `OTEL_EXPORTER_OTLP_ENDPOINT`, `LOG_LEVEL` above debug) `tracing`
-//! does not build it, and its fields are never evaluated.
+//! does not build it, and its fields are never evaluated. A caller's W3C `traceparent`
+//! is made the span's parent by the extractor the binary installs (`set_trace_parent`):
+//! the edge knows no tracing vendor.
 
 use std::convert::Infallible;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{HeaderName, HeaderValue, Response};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Response};
 use axum::response::IntoResponse;
 use tower::{Layer, Service};
 use tracing::Instrument;
@@ -33,6 +35,17 @@ use crate::state::AppState;
 
 /// A `HeaderName`, not a `&str`: a string is parsed into a name on every lookup.
 pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Sets a request span's parent from the request's headers (the trace context a caller
+/// sent), before the span is first entered.
+pub type TraceParent = fn(&tracing::Span, &HeaderMap);
+
+static TRACE_PARENT: OnceLock<TraceParent> = OnceLock::new();
+
+/// Installs the trace-context extractor, once per process (a second call is ignored).
+pub fn set_trace_parent(extract: TraceParent) {
+    let _ = TRACE_PARENT.set(extract);
+}
 
 /// Copied per request: a pointer, a duration, a pointer.
 #[derive(Clone)]
@@ -112,6 +125,11 @@ where
             tenant = scope.tenant().unwrap_or(""),
             http.response.status_code = tracing::field::Empty,
         );
+        if !span.is_disabled()
+            && let Some(extract) = TRACE_PARENT.get()
+        {
+            extract(&span, request.headers());
+        }
         let state = self.layer.state.clone();
         state.requests.start();
         let inner = {

@@ -21,6 +21,7 @@ use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
 use crate::config::Config;
+use crate::telemetry::Tracing;
 use batch::{BatchGuard, BatchWriter};
 use format::{HumanLine, JsonLine};
 
@@ -41,7 +42,9 @@ impl Drop for LogGuards {
     }
 }
 
-pub fn init(config: &Config) -> anyhow::Result<LogGuards> {
+/// `tracing`: trace export, when on; its layer filters for itself (`telemetry.rs`), so
+/// what the log layers write does not change.
+pub fn init(config: &Config, tracing: Option<&Tracing>) -> anyhow::Result<LogGuards> {
     std::fs::create_dir_all(&config.log_dir).with_context(|| {
         format!(
             "LOG_DIR={}: cannot create the log directory",
@@ -97,6 +100,7 @@ pub fn init(config: &Config) -> anyhow::Result<LogGuards> {
         .with(stdout_layer)
         .with(combined_layer)
         .with(errors_layer)
+        .with(tracing.map(Tracing::layer))
         .try_init()
         .context("a logger is already installed")?;
     Ok(LogGuards {

@@ -29,4 +29,5 @@ mod services;
 mod shutdown;
 mod single_flight;
 mod startup;
+mod traces;
 mod versions;
