@@ -1,14 +1,88 @@
 #!/usr/bin/env bash
-# Memory: resident size at idle, and with TENANTS tenants x 3 models compiled and cached,
-# against the same load with L1 off (stores open, models not cached): the difference is
-# what the cached models cost.
-# Usage: scripts/bench-memory.sh [tenants, default 6000]            (SQLite, the default store)
-#        STORE=mongodb scripts/bench-memory.sh [tenants, default 10000]  (a local SecantusDB)
-# On SQLite each open tenant store holds three descriptors (the database, its WAL and its
-# shared-memory index), and this machine allows 20,000 open files: 6,000 tenants at most.
-# On MongoDB a tenant is a database on the one client, so 10,000 tenants fit.
+# Memory, two measurements.
+#
+# scripts/bench-memory.sh idle [requests, default 16000]
+#   One release instance at the default configuration (SQLite, no Redis, LOG_LEVEL=info;
+#   only the rate limits are set out of reach, which changes no table's size): its
+#   resident memory 2 s after start-up, right after a burst of mixed traffic (8 clients:
+#   L1 hits, document inserts, lists and counts on 20 tenants: the SQLite work runs on
+#   tokio's blocking threads), 30 s later (IDLE_AFTER, seconds), and once the 20 tenants'
+#   stores are closed (`DELETE /api/models/connection/:tenantId`, what the idle sweep does
+#   after TENANT_IDLE_TIMEOUT_MS: what they held), broken down by kind
+#   of mapping (scripts/memory_breakdown.py: binary, shared libraries, thread stacks,
+#   glibc heap and arenas, mimalloc) with the thread count. Settings in the caller's
+#   environment reach the server, so a candidate is measured on and off by running it
+#   twice, e.g. `TOKIO_WORKER_THREADS=1 scripts/bench-memory.sh idle`; DMR_BIN=path measures
+#   another build (no cargo build then).
+#
+# scripts/bench-memory.sh [tenants, default 6000]            (SQLite, the default store)
+# STORE=mongodb scripts/bench-memory.sh [tenants, default 10000]  (a local SecantusDB)
+#   Resident size at idle, and with TENANTS tenants x 3 models compiled and cached,
+#   against the same load with L1 off (stores open, models not cached): the difference is
+#   what the cached models cost.
+#   On SQLite each open tenant store holds three descriptors (the database, its WAL and its
+#   shared-memory index), and this machine allows 20,000 open files: 6,000 tenants at most.
+#   On MongoDB a tenant is a database on the one client, so 10,000 tenants fit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+if [ "${1:-}" = idle ]; then
+    requests="${2:-16000}"
+    # DMR_BIN measures another build (an earlier commit's, for a before/after).
+    bin="${DMR_BIN:-target/release/dmr}"
+    [ -n "${DMR_BIN:-}" ] || cargo build --release --quiet --bin dmr
+    work="$(mktemp -d)"
+    pid=""
+    trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+    port="$(free_port)"
+    env HOST=127.0.0.1 PORT="$port" DATA_DIR="$work/data" LOG_DIR="$work/logs" MODELS_DIR="$PWD/models" \
+        RATE_LIMIT_MAX_REQUESTS=16777214 TENANT_RATE_LIMIT_MAX_REQUESTS=16777214 \
+        "$bin" serve >"$work/server.log" 2>&1 &
+    pid=$!
+    for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
+    curl -sf "http://127.0.0.1:$port/health" >/dev/null || { cat "$work/server.log" >&2; exit 1; }
+    sleep 2
+    python3 scripts/memory_breakdown.py snapshot "$pid" start-up "$work/1.json"
+    python3 - "$port" "$requests" <<'PY'
+import http.client, json, sys, threading
+port, requests = int(sys.argv[1]), int(sys.argv[2])
+def worker(w):
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+    for i in range(requests // 8):
+        tenant = f"idle{(w * 7 + i) % 20}"
+        base = f"/api/models/{tenant}/User"
+        kind = i % 4
+        if kind == 0:
+            conn.request("GET", base)
+        elif kind == 1:
+            body = json.dumps({"email": f"u{w}-{i}@example.com", "username": f"u{w}-{i}",
+                               "firstName": "Ada", "lastName": "Lovelace"})
+            conn.request("POST", base + "/documents", body, {"Content-Type": "application/json"})
+        elif kind == 2:
+            conn.request("GET", base + "/documents?limit=10")
+        else:
+            conn.request("GET", base + "/documents/count")
+        response = conn.getresponse(); answer = response.read()
+        assert response.status in (200, 201), (response.status, answer)
+threads = [threading.Thread(target=worker, args=(w,)) for w in range(8)]
+[t.start() for t in threads]; [t.join() for t in threads]
+PY
+    python3 scripts/memory_breakdown.py snapshot "$pid" "after $requests" "$work/2.json"
+    sleep "${IDLE_AFTER:-30}"
+    python3 scripts/memory_breakdown.py snapshot "$pid" "${IDLE_AFTER:-30} s later" "$work/3.json"
+    # What the open tenant stores hold: close them (as the idle sweep would), then look again.
+    for t in $(seq 0 19); do
+        curl -sf -X DELETE "http://127.0.0.1:$port/api/models/connection/idle$t" >/dev/null
+    done
+    sleep 1
+    python3 scripts/memory_breakdown.py snapshot "$pid" "stores closed" "$work/4.json"
+    kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+    echo "default configuration (SQLite, no Redis, LOG_LEVEL=info), $(nproc) cores${MEASURE_NOTE:+; $MEASURE_NOTE}"
+    python3 scripts/memory_breakdown.py table "$work"/[1-4].json
+    exit 0
+fi
+
 store="${STORE:-sqlite}"
 case "$store" in
     sqlite) tenants="${1:-6000}" ;;
@@ -22,8 +96,6 @@ work="$(mktemp -d)"
 pid=""
 mongo_pid=""
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; [ -n "$mongo_pid" ] && kill "$mongo_pid" 2>/dev/null; rm -rf "$work"' EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
 store_env=()
 if [ "$store" = mongodb ]; then
     . scripts/test-services.sh   # secantusd-py

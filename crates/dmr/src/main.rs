@@ -7,6 +7,7 @@ mod cli;
 mod config;
 mod fd_budget;
 mod logging;
+mod memory;
 mod model_files;
 mod models_command;
 mod serve;

@@ -107,6 +107,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         }
         MetricsSettings::Off | MetricsSettings::OnApiPort => None,
     };
+    // Start-up (the model files, the OpenAPI document, the first store) freed more than it
+    // keeps.
+    tokio::task::spawn_blocking(crate::memory::release_freed);
     let sweeper = tokio::spawn(sweep_idle_tenants(registry.clone(), config.clone()));
     let reloader = tokio::spawn(reload_on_sighup(registry.clone()));
     let expirer = tokio::spawn(sweep_expired_documents(
@@ -349,6 +352,8 @@ async fn sweep_idle_tenants(registry: Registry, config: Config) {
         let closed = registry.close_idle(config.tenant_idle_timeout).await;
         if !closed.is_empty() {
             tracing::info!(closed = closed.len(), "idle tenant sweep");
+            // What the closed stores held stays resident until it is handed back.
+            let _ = tokio::task::spawn_blocking(crate::memory::release_freed).await;
         }
     }
 }
