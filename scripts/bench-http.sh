@@ -2,7 +2,7 @@
 # HTTP benchmark of the release build on the embedded store, with wrk (Debian package,
 # installed when missing). Usage: scripts/bench-http.sh [duration, default 10s] [connections, default 32]
 # One run, one machine: the bare axum ceiling, the same with the registry's response
-# headers, /health, an L1 hit at the defaults users run (LOG_LEVEL=info: one access-log
+# headers, the same writing the registry's two access lines per request, /health, an L1 hit at the defaults users run (LOG_LEVEL=info: one access-log
 # line per request to stdout and combined.log; /metrics counting), the same on a quiet
 # instance (LOG_LEVEL=warn), an L1 hit with authentication on (an instance with
 # ADMIN_API_KEY, each request carrying its tenant's key), in ROUNDS interleaved rounds
@@ -64,6 +64,13 @@ PORT="$ceiling_port" $server_cpu target/release/bare-axum >/dev/null 2>&1 &
 pids+=($!)
 headers_port="$(free_port)"
 HEADERS=1 PORT="$headers_port" $server_cpu target/release/bare-axum >/dev/null 2>&1 &
+pids+=($!)
+# The same with the registry's two access lines per request (ACCESS_LOG=1): stdout to a
+# file and combined.log, as the default instance writes them: the ceiling of any server
+# that keeps the seed's one line per request.
+logged_port="$(free_port)"
+mkdir -p "$work/logs-bare"
+HEADERS=1 ACCESS_LOG=1 LOG_DIR="$work/logs-bare" PORT="$logged_port" $server_cpu target/release/bare-axum >"$work/bare.log" 2>&1 &
 pids+=($!)
 tenants=1000
 start l1 "$port" REDIS_URL="redis://127.0.0.1:$redis_port" L1_CACHE_MAX_SIZE=$((tenants * 2))
@@ -155,12 +162,14 @@ echo "dmr $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $cores cores ($
 # moments of a shared machine fall on all of them; a ratio is taken within a round.
 names=("bare axum, same path shape (ceiling)"
        "bare axum + the registry's response headers"
+       "bare axum + headers + the access lines"
        "GET /health (no registry)"
        "GET /api/models/:t/:m (L1 hit), defaults"
        "same, LOG_LEVEL=warn (no access log)"
        "same, L1 hit, tenant key checked")
 targets=("-s $work/rotate.lua http://127.0.0.1:$ceiling_port"
          "-s $work/rotate.lua http://127.0.0.1:$headers_port"
+         "-s $work/rotate.lua http://127.0.0.1:$logged_port"
          "$base/health"
          "-s $work/rotate.lua $base"
          "-s $work/rotate.lua http://127.0.0.1:$quiet_port"
@@ -173,8 +182,9 @@ for round in $(seq "$rounds"); do
         results[$i,$round]="$rps $(to_ms <<<"$p50") $(to_ms <<<"$p99")"
     done
 done
-echo "medians of $rounds interleaved rounds; last columns: req/s over the ceiling's and over the"
-echo "ceiling-with-headers', in the same round (median of the rounds)"
+echo "medians of $rounds interleaved rounds; last columns: req/s over the ceiling's, over the"
+echo "ceiling-with-headers' and over the ceiling-with-headers-and-access-lines', in the same"
+echo "round (median of the rounds)"
 for i in "${!names[@]}"; do
     col() { for r in $(seq "$rounds"); do awk -v c="$1" '{print $c}' <<<"${results[$i,$r]}"; done | median; }
     ratio() { for r in $(seq "$rounds"); do
@@ -183,6 +193,7 @@ for i in "${!names[@]}"; do
     ratios=""
     [ "$i" -gt 0 ] && ratios="$(printf '%.2fx' "$(ratio 0)")"
     [ "$i" -gt 1 ] && ratios="$ratios  $(printf '%.2fx' "$(ratio 1)")"
+    [ "$i" -gt 3 ] && ratios="$ratios  $(printf '%.2fx' "$(ratio 2)")"
     row "${names[$i]}" "$(printf '%.0f' "$(col 1)")" "$(col 2)ms" "$(col 3)ms" "$ratios"
 done
 

@@ -9,14 +9,18 @@ use dmr_store_sqlite::{SqliteBackend, SqliteConfig};
 
 async fn backend(pool_size: usize) -> (SqliteBackend, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let backend = SqliteBackend::open(SqliteConfig {
-        data_dir: dir.path().to_path_buf(),
+    (open_in(dir.path(), pool_size).await, dir)
+}
+
+/// The backend on an existing data directory.
+async fn open_in(dir: &std::path::Path, pool_size: usize) -> SqliteBackend {
+    SqliteBackend::open(SqliteConfig {
+        data_dir: dir.to_path_buf(),
         pool_size,
         busy_timeout: Duration::from_secs(5),
     })
     .await
-    .unwrap();
-    (backend, dir)
+    .unwrap()
 }
 
 fn spec() -> CollectionSpec {
@@ -264,13 +268,7 @@ async fn a_control_file_from_before_version_numbers_is_numbered_in_recorded_orde
         )
         .unwrap();
     }
-    let backend = SqliteBackend::open(SqliteConfig {
-        data_dir: dir.path().to_path_buf(),
-        pool_size: 2,
-        busy_timeout: Duration::from_secs(5),
-    })
-    .await
-    .unwrap();
+    let backend = open_in(dir.path(), 2).await;
     let users = backend.schema_versions("User").await.unwrap();
     let numbered: Vec<(u32, &str)> = users
         .iter()

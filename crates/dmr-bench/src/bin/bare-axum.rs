@@ -6,6 +6,10 @@
 //! carry (Helmet's twelve, CORS's two, four `RateLimit-*`, a request id), static values
 //! inserted by one `map_response` around the router: the ceiling of any server that keeps
 //! that header contract, to tell what they cost from what the registry's own work costs.
+//!
+//! With `ACCESS_LOG=1` (and `LOG_DIR`), each request also writes the registry's two access
+//! lines (`dmr_bench::access_line`): the ceiling of a server that keeps the seed's
+//! one-line-per-request log.
 
 use axum::extract::Path;
 use axum::http::{HeaderName, HeaderValue};
@@ -77,6 +81,17 @@ struct Answer {
 }
 
 async fn model(Path((tenant, model)): Path<(String, String)>) -> Json<Answer> {
+    let started = std::time::Instant::now();
+    let answer = answer(tenant, model);
+    if ACCESS_LOG.get().copied().unwrap_or(false) {
+        dmr_bench::access_line::log(&answer.0.tenant_id, &answer.0.model_name, started.elapsed());
+    }
+    answer
+}
+
+static ACCESS_LOG: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+
+fn answer(tenant: String, model: String) -> Json<Answer> {
     Json(Answer {
         database_name: format!("tenant_{tenant}"),
         tenant_id: tenant,
@@ -101,6 +116,11 @@ async fn main() {
         .ok()
         .and_then(|p| p.parse().ok())
         .unwrap_or(3999);
+    if std::env::var("ACCESS_LOG").is_ok_and(|v| v == "1") {
+        let dir = std::path::PathBuf::from(std::env::var("LOG_DIR").unwrap_or_else(|_| ".".into()));
+        dmr_bench::access_line::start(&dir);
+        let _ = ACCESS_LOG.set(true);
+    }
     let app = Router::new().route("/api/models/{tenant}/{model}", get(model));
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
