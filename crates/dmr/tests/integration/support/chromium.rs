@@ -31,23 +31,11 @@ pub struct Chromium {
 }
 
 fn binary() -> PathBuf {
-    let path = std::env::var_os("DMR_CHROMIUM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("chromium"));
-    let found = if path.components().count() > 1 {
-        path.exists()
-    } else {
-        std::env::var_os("PATH")
-            .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(&path).exists()))
-    };
-    assert!(
-        found,
-        "chromium not found (looked for {}). It is Debian's `chromium` package \
-         (apt-get install --no-install-recommends chromium); `. scripts/test-services.sh` \
-         installs it and sets DMR_CHROMIUM.",
-        path.display()
-    );
-    path
+    super::installed_tool(
+        "DMR_CHROMIUM",
+        "chromium",
+        "It is Debian's `chromium` package (apt-get install --no-install-recommends chromium)",
+    )
 }
 
 /// How long a start, a command or a wait may take at most.

@@ -13,23 +13,11 @@ pub fn repo_file(path: &str) -> PathBuf {
 }
 
 fn binary() -> PathBuf {
-    let path = std::env::var_os("DMR_PROMTOOL")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("promtool"));
-    let found = if path.components().count() > 1 {
-        path.exists()
-    } else {
-        std::env::var_os("PATH")
-            .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(&path).exists()))
-    };
-    assert!(
-        found,
-        "promtool not found (looked for {}). It comes with Debian's `prometheus` package \
-         (apt-get install --no-install-recommends prometheus); `. scripts/test-services.sh` \
-         installs it and sets DMR_PROMTOOL.",
-        path.display()
-    );
-    path
+    super::installed_tool(
+        "DMR_PROMTOOL",
+        "promtool",
+        "It comes with Debian's `prometheus` package (apt-get install --no-install-recommends prometheus)",
+    )
 }
 
 /// Runs `promtool ARGS` in `dir`, given `stdin` if any, and panics with its output unless
