@@ -29,7 +29,8 @@ use tower::{Service, ServiceExt};
 use activity::{Activity, Counted, Watched};
 use peer::PeerTagged;
 
-/// How long a client may hold a connection without using it, and how many it may hold.
+/// How long a client may hold a connection without using it, and how many it may hold
+/// (the defaults are the binary's settings table's).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConnectionLimits {
     /// From the moment a connection waits for a request head (connected, or done with the
@@ -41,17 +42,6 @@ pub struct ConnectionLimits {
     pub keep_alive_timeout: Duration,
     /// Connections open at once; the loop accepts the next when one closes.
     pub max_connections: usize,
-}
-
-impl Default for ConnectionLimits {
-    /// Node's defaults for the timeouts.
-    fn default() -> Self {
-        Self {
-            headers_timeout: Duration::from_secs(60),
-            keep_alive_timeout: Duration::from_secs(5),
-            max_connections: 4096,
-        }
-    }
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, then stops accepting, lets each
